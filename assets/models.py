@@ -1,0 +1,102 @@
+"""Staging, intermediate and mart assets: one asset per SQL file of the model registry.
+
+Key ``[schema, table]``, group = schema, description = the file's grain comment. Daily
+models are partitioned by local date; weekly/monthly ones by ISO week / month. Every
+partitioned model uses a single-run backfill policy and replaces its window, so a backfill
+of any range is one idempotent run.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from pipeline.build import model_params
+from pipeline.model_registry import MODELS, ModelSpec
+from pipeline.partitions import Partitions
+from pipeline.periods import periods_between
+from pipeline.resources import CommunityConfigResource, WarehouseResource
+from pipeline.sql_runner import SQL_DIR, materialize
+
+_ONE_DAY = timedelta(days=1)
+
+
+def model_key(relation: str) -> dg.AssetKey:
+    return dg.AssetKey(relation.split("."))
+
+
+def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
+    by_relation = {m.relation: m for m in MODELS}
+    deps = []
+    for dep in spec.dep_specs():
+        if dep.relation == "raw":
+            deps += [dg.AssetDep(k) for k in raw_keys]
+            continue
+        upstream = by_relation[dep.relation]
+        mapping = None
+        if spec.grain and upstream.grain:
+            same = spec.grain == upstream.grain
+            # Offsets (look-back / look-ahead windows) are only meaningful between equal grains.
+            mapping = dg.TimeWindowPartitionMapping(
+                start_offset=dep.start_offset if same else 0,
+                end_offset=dep.end_offset if same else 0,
+                allow_nonexistent_upstream_partitions=True)
+        deps.append(dg.AssetDep(model_key(dep.relation), partition_mapping=mapping))
+    return deps
+
+
+def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    partitions_def = partitions.for_grain(spec.grain)
+    tags = {"report_section": spec.section} if spec.section else None
+
+    @dg.asset(
+        key=model_key(spec.relation),
+        group_name=spec.schema,
+        kinds={"duckdb", "sql"},
+        owners=["team:community-data"],
+        tags=tags,
+        description=spec.model.description,
+        deps=_deps(spec, raw_keys),
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        automation_condition=dg.AutomationCondition.eager(),
+        metadata={"sql_path": dg.MetadataValue.path(str(SQL_DIR / spec.path))},
+        pool="duckdb",
+    )
+    def _model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               community: CommunityConfigResource) -> dg.MaterializeResult:
+        config = community.load()
+        extra = model_params(config.timezone)
+        with warehouse.get_connection() as conn:
+            if spec.grain is None:
+                meta = materialize(conn, spec.model, extra=extra)
+                windows = "all"
+            else:
+                window = context.partition_time_window    # the whole range during a backfill
+                start, end = window.start.date(), window.end.date()
+                if spec.grain == "daily":
+                    meta = materialize(conn, spec.model, period_start=start, period_end=end, extra=extra)
+                    window_rows = meta["window_rows"]
+                else:
+                    window_rows = 0
+                    for period in periods_between(spec.grain, start, end - _ONE_DAY, complete_only=False):
+                        meta = materialize(conn, spec.model, period_start=period.start, period_end=period.end,
+                                           extra={**extra, "grain": spec.grain, "period_key": period.key})
+                        window_rows += meta["window_rows"]
+                    meta["window_rows"] = window_rows
+                windows = f"{start} .. {end} (exclusive)"
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": int(meta["total_rows"]),
+            "rows_in_window": int(meta["window_rows"]),
+            "window": windows,
+            "dagster/table_name": f"warehouse.{spec.relation}",
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(name=c, type=t) for c, t in meta["columns"]]),
+        })
+
+    return _model
+
+
+def build_model_assets(partitions: Partitions, raw_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+    return [build_model_asset(spec, partitions, raw_keys) for spec in MODELS]

@@ -1,0 +1,101 @@
+"""The one place the Dagster code location is assembled.
+
+The asset graph depends on the community config (one raw asset per source, partitions from
+the history start and time zone), so it is built by :func:`build_definitions` from a
+``CommunityConfig``. The module-level ``defs`` (what ``dagster dev -w workspace.yaml`` loads)
+uses ``$COMMUNITY_CONFIG``, else ``demo/community.yaml`` (written by ``make demo``); without
+either it shows the graph of a community with no sources.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from assets.checks import build_raw_gx_checks, build_staging_checks
+from assets.models import build_model_assets
+from assets.raw import build_raw_asset, build_raw_checks, raw_asset_key
+from assets.report import build_report_asset
+from pipeline.config import CommunityConfig, load_config
+from pipeline.partitions import build_partitions
+from pipeline.resources import CommunityConfigResource, WarehouseResource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "demo" / "community.yaml"
+
+
+def build_definitions(config: CommunityConfig) -> dg.Definitions:
+    partitions = build_partitions(config)
+    raw_assets = [build_raw_asset(s) for s in config.sources]
+    raw_checks = [c for s in config.sources for c in (*build_raw_checks(s), *build_raw_gx_checks(s, raw_asset_key(s)))]
+    raw_keys = [raw_asset_key(s) for s in config.sources]
+    model_assets = build_model_assets(partitions, raw_keys)
+    report_assets = [build_report_asset("weekly", partitions), build_report_asset("monthly", partitions)]
+
+    daily_job = dg.define_asset_job(
+        "daily_refresh",
+        selection=dg.AssetSelection.groups(*(f"raw_{s.name}" for s in config.sources), "staging",
+                                           "intermediate", "marts")
+        - dg.AssetSelection.keys(*_period_keys(model_assets)),
+        partitions_def=partitions.daily,
+        description="Load new exports and rebuild staging + marts for one local day.",
+    )
+    weekly_job = dg.define_asset_job(
+        "weekly_report", selection=dg.AssetSelection.keys(*_period_keys(model_assets, "weekly"),
+                                                          dg.AssetKey(["report", "weekly_report"])),
+        partitions_def=partitions.weekly, description="Weekly KPIs and the weekly report.")
+    monthly_job = dg.define_asset_job(
+        "monthly_report", selection=dg.AssetSelection.keys(*_period_keys(model_assets, "monthly"),
+                                                           dg.AssetKey(["report", "monthly_report"])),
+        partitions_def=partitions.monthly, description="Monthly KPIs and the monthly report.")
+
+    return dg.Definitions(
+        assets=[*raw_assets, *model_assets, *report_assets],
+        asset_checks=[*raw_checks, *build_staging_checks()],
+        jobs=[daily_job, weekly_job, monthly_job],
+        schedules=[
+            # 06:00 local: yesterday's exports are in the landing folder by then.
+            dg.build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0),
+            dg.build_schedule_from_partitioned_job(weekly_job, hour_of_day=7, minute_of_hour=0),
+            dg.build_schedule_from_partitioned_job(monthly_job, hour_of_day=7, minute_of_hour=30),
+        ],
+        sensors=[dg.AutomationConditionSensorDefinition(
+            "community_automation_sensor", target=dg.AssetSelection.all(),
+            default_status=dg.DefaultSensorStatus.STOPPED)],
+        resources={
+            "warehouse": WarehouseResource(path=str(config.warehouse), memory_limit=config.duckdb_memory_limit,
+                                           threads=config.duckdb_threads),
+            "community": CommunityConfigResource(config_path=str(config.config_path)),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+def _period_keys(model_assets, grain: str | None = None) -> list[dg.AssetKey]:
+    keys = []
+    for a in model_assets:
+        pdef = a.partitions_def
+        if isinstance(pdef, (dg.WeeklyPartitionsDefinition, dg.MonthlyPartitionsDefinition)):
+            if grain is None or (grain == "weekly") == isinstance(pdef, dg.WeeklyPartitionsDefinition):
+                keys.append(a.key)
+    return keys
+
+
+def _empty_config() -> CommunityConfig:
+    return CommunityConfig(
+        config_path=PROJECT_ROOT / "community.yaml", name="(no community.yaml)", founded=None, audience="",
+        timezone="Asia/Shanghai", language="zh", warehouse=PROJECT_ROOT / "data" / "warehouse.duckdb",
+        reports_dir=PROJECT_ROOT / "reports", sources=(), business_inputs=None,
+        exporter_timezone="Asia/Shanghai", history_start=date(2024, 1, 1), duckdb_memory_limit="2GB",
+        duckdb_threads=2, quarantine_threshold=0.05)
+
+
+def _default_definitions() -> dg.Definitions:
+    path = os.environ.get("COMMUNITY_CONFIG") or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
+    return build_definitions(load_config(path) if path else _empty_config())
+
+
+defs = _default_definitions()

@@ -1,0 +1,181 @@
+"""Ingest framework: owns the file ledger, idempotency, row rules and quarantine.
+
+For one configured source it finds the export units (via the platform adapter), skips the
+ones already loaded (same content hash = same ``file_id``), and loads each new one in its
+own transaction:
+
+1. fresh ``_in_*`` candidate tables; the adapter fills them;
+2. rows breaking a rule of ``rules.py`` → ``raw.quarantine`` (rule + reason naming the
+   file and place); the rest → ``raw.*`` with their local date;
+3. a ``raw.files`` ledger row with the counts (read = loaded + quarantined).
+
+A unit whose content changed at the same path replaces the older version's rows. A unit
+that cannot be parsed is recorded as ``failed`` with the error and does not stop the other
+units or sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipeline.adapters import get_adapter
+from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.config import CommunityConfig, SourceConfig
+from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_case_sql
+from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
+
+ENTITIES = tuple(CANDIDATE_COLUMNS)
+
+
+@dataclass
+class UnitResult:
+    file_path: str
+    status: str            # loaded | skipped | failed
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+
+
+@dataclass
+class SourceIngestResult:
+    source: str
+    units: list[UnitResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[UnitResult]:
+        return [u for u in self.units if u.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for u in self.units if u.status == status)
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of a file, or of a folder's relative paths and file contents (sorted)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        if path.is_dir():
+            h.update(str(f.relative_to(path)).encode())
+            h.update(b"\0")
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _unit_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, source: SourceConfig,
+                  now: datetime | None = None) -> SourceIngestResult:
+    """Load every new export unit of ``source`` into ``raw.*``. Idempotent."""
+    now = now or datetime.now(timezone.utc)
+    create_raw_tables(conn)
+    adapter = get_adapter(source.platform)
+    result = SourceIngestResult(source=source.name)
+    if not source.path.exists():
+        result.units.append(UnitResult(str(source.path), "failed", error=(
+            f"{source.path}: source folder not found (expected a folder of {source.platform} exports)")))
+        return result
+    for unit in adapter.find_exports(source.path):
+        rel = str(unit.relative_to(source.path)) if unit != source.path else unit.name
+        file_id = content_hash(unit)
+        done = conn.execute(
+            "select count(*) from raw.files where source = $s and file_id = $f and status = 'loaded'",
+            {"s": source.name, "f": file_id}).fetchone()[0]
+        if done:
+            result.units.append(UnitResult(rel, "skipped"))
+            continue
+        result.units.append(_load_unit(conn, config, source, adapter, unit, rel, file_id, now))
+    return result
+
+
+def _next_seq(conn) -> int:
+    return conn.execute("select coalesce(max(file_seq), 0) + 1 from raw.files").fetchone()[0]
+
+
+def _delete_unit_rows(conn, source: str, where: str, params: dict) -> None:
+    for table in (*ENTITIES, "quarantine", "files"):
+        conn.execute(f"delete from raw.{table} where source = $source and {where}", {"source": source, **params})
+
+
+def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,
+               file_id: str, now: datetime) -> UnitResult:
+    seq = _next_seq(conn)
+    tmp = Path(tempfile.mkdtemp(prefix="community_ingest_"))
+    ctx = LoadContext(conn=conn, source=source.name, platform=source.platform, file_id=file_id,
+                      path=unit, rel_path=rel, file_seq=seq, timezone=config.timezone,
+                      exporter_timezone=str(source.options.get("exporter_timezone") or config.exporter_timezone),
+                      tmp_dir=tmp, options=dict(source.options))
+    conn.execute("begin transaction")
+    try:
+        # A new version of an export at the same path replaces the old one; a failed earlier
+        # attempt of the same content is retried from scratch.
+        _delete_unit_rows(conn, source.name, "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id})
+        create_candidate_tables(conn)
+        adapter.load_export(ctx)
+        counts = _move_candidates(conn, config, now)
+        conn.execute(
+            """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'loaded', null,
+                                            $read, $loaded, $quar, $mread, $mloaded, $mquar)""",
+            {"f": file_id, "s": source.name, "pl": source.platform, "p": rel, "seq": seq,
+             "size": _unit_size(unit), "now": now, **counts})
+        conn.execute("commit")
+        return UnitResult(rel, "loaded", counts["read"], counts["loaded"], counts["quar"])
+    except Exception as exc:  # noqa: BLE001 - any failure stops only this unit
+        conn.execute("rollback")
+        if isinstance(exc, ExportParseError):
+            error = str(exc)
+        elif isinstance(exc, duckdb.Error):
+            error = f"{rel}: could not be read as a {source.platform} export: {exc}"
+        else:
+            raise
+        conn.execute(
+            """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'failed', $err,
+                                            0, 0, 0, 0, 0, 0)""",
+            {"f": file_id, "s": source.name, "pl": source.platform, "p": rel, "seq": seq,
+             "size": _unit_size(unit), "now": now, "err": error})
+        return UnitResult(rel, "failed", error=error)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_candidates(conn, config: CommunityConfig, now: datetime) -> dict:
+    """Route candidate rows: rule breakers to quarantine, the rest to raw.*; return counts."""
+    totals = {"read": 0, "loaded": 0, "quar": 0, "mread": 0, "mloaded": 0, "mquar": 0}
+    for entity in ENTITIES:
+        # DuckDB refuses named parameters a statement does not use (users' rules have no $now).
+        sql = (f"create or replace temp table _checked as "
+               f"select *, {rule_case_sql(entity)} as _rule from _in_{entity}")
+        conn.execute(sql, {"now": now} if "$now" in sql else {})
+        sql = f"""insert into raw.quarantine
+                select source, platform, file_id, file_path, location, '{entity}', _rule,
+                       {reason_case_sql(entity)}, to_json(c)::varchar
+                from (select * exclude (_rule), _rule from _checked) c where _rule is not null"""
+        conn.execute(sql, {"now": now} if "$now" in sql else {})
+        if entity in LOCAL_DATE_FROM:
+            extra = f", cast(timezone($tz, {LOCAL_DATE_FROM[entity]}) as date) as local_date"
+            params = {"tz": config.timezone}
+        else:
+            extra, params = "", {}
+        conn.execute(f"insert into raw.{entity} by name select * exclude (_rule){extra} "
+                     f"from _checked where _rule is null", params)
+        read, bad = conn.execute("select count(*), count(_rule) from _checked").fetchone()
+        totals["read"] += read
+        totals["quar"] += bad
+        totals["loaded"] += read - bad
+        if entity == "messages":
+            totals["mread"], totals["mquar"], totals["mloaded"] = read, bad, read - bad
+    conn.execute("drop table if exists _checked")
+    return totals

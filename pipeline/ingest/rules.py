@@ -1,0 +1,64 @@
+"""Row rules applied to every candidate row before it enters ``raw.*``.
+
+Each rule is (name, SQL condition that marks a row as breaking it, SQL expression for the
+human reason). The first rule a row breaks is the one recorded in ``raw.quarantine``.
+Conditions may use ``$now`` (the ingest instant; a time more than a day after it is "in the
+future").
+"""
+
+from __future__ import annotations
+
+_WHERE = "file_path || ' at ' || coalesce(location, '?') || ': '"
+
+RULES: dict[str, list[tuple[str, str, str]]] = {
+    "messages": [
+        ("missing_id", "message_id is null or trim(message_id) = ''",
+         f"{_WHERE} || 'expected a message id, found none'"),
+        ("unparseable_time", "sent_at is null",
+         f"{_WHERE} || 'expected a timestamp, found ' || coalesce('''' || raw_time || '''', 'none')"),
+        ("time_in_future", "sent_at > $now + interval 1 day",
+         f"{_WHERE} || 'time ' || coalesce(raw_time, '') || ' is in the future (ingested at ' || cast($now as varchar) || ')'"),
+        ("unknown_kind", "kind is null or kind not in ('message', 'reply', 'system')",
+         f"{_WHERE} || 'expected kind message, reply or system, found ' || coalesce(kind, 'none')"),
+        ("missing_author", "kind <> 'system' and (author_id is null or trim(author_id) = '')",
+         f"{_WHERE} || 'expected an author id on a non-system message, found none'"),
+    ],
+    "users": [
+        ("missing_id", "user_id is null or trim(user_id) = ''",
+         f"{_WHERE} || 'expected a user id, found none'"),
+    ],
+    "reactions": [
+        ("missing_id", "message_id is null or trim(message_id) = ''",
+         f"{_WHERE} || 'expected the id of the message reacted to, found none'"),
+        ("invalid_count", "reaction_count is null or reaction_count < 0",
+         f"{_WHERE} || 'expected a reaction count >= 0, found ' || coalesce(cast(reaction_count as varchar), 'none')"),
+        ("unparseable_time", "raw_time is not null and reacted_at is null",
+         f"{_WHERE} || 'expected a timestamp, found ''' || raw_time || ''''"),
+        ("time_in_future", "reacted_at > $now + interval 1 day",
+         f"{_WHERE} || 'time ' || coalesce(raw_time, '') || ' is in the future'"),
+    ],
+    "membership_events": [
+        ("missing_id", "user_id is null or trim(user_id) = ''",
+         f"{_WHERE} || 'expected the id of the member who joined or left, found none'"),
+        ("unparseable_time", "occurred_at is null",
+         f"{_WHERE} || 'expected a timestamp, found ' || coalesce('''' || raw_time || '''', 'none')"),
+        ("time_in_future", "occurred_at > $now + interval 1 day",
+         f"{_WHERE} || 'time ' || coalesce(raw_time, '') || ' is in the future'"),
+        ("unknown_event", "event is null or event not in ('join', 'leave')",
+         f"{_WHERE} || 'expected event join or leave, found ' || coalesce(event, 'none')"),
+    ],
+}
+
+# Entities whose raw rows carry a local date computed from this instant column.
+LOCAL_DATE_FROM = {"messages": "sent_at", "membership_events": "occurred_at"}
+
+
+def rule_case_sql(entity: str) -> str:
+    """``case when <cond> then '<rule>' ... end`` for one entity."""
+    whens = " ".join(f"when {cond} then '{name}'" for name, cond, _ in RULES[entity])
+    return f"case {whens} end"
+
+
+def reason_case_sql(entity: str) -> str:
+    whens = " ".join(f"when _rule = '{name}' then {reason}" for name, _, reason in RULES[entity])
+    return f"case {whens} end"

@@ -1,0 +1,138 @@
+"""DDL of the raw layer: the tables every platform adapter fills.
+
+This module owns the *contract* between adapters and the rest of the pipeline.
+
+Adapters never write to ``raw.*`` directly. For each export they fill the ``_in_*``
+temporary "candidate" tables (created by :func:`create_candidate_tables`), one row per
+record found in the file, bad ones included. The ingest framework
+(``pipeline/ingest/loader.py``) then applies the row rules of ``pipeline/ingest/rules.py``:
+rule breakers go to ``raw.quarantine`` with the rule, the file and the place in the file,
+everything else is copied to ``raw.*``. So for every file:
+``rows read = rows loaded + rows quarantined`` (and later
+``rows loaded = rows staged + duplicates removed``).
+
+Id spaces (all VARCHAR, never numbers: Discord snowflakes do not fit a double):
+- ``message_id`` is unique per *platform export space*: Slack ``<channel_id>:<ts>``,
+  Discord the message snowflake, Telegram ``<chat_id>:<message id>``.
+  ``parent_id`` / ``thread_id`` use the same space.
+- ``user_id`` is the platform user id (Slack ``U…``/``B…``, Discord snowflake,
+  Telegram ``user123``). Staging turns it into ``member_key = <source>:<user_id>``.
+"""
+
+from __future__ import annotations
+
+# Columns shared by every candidate/raw row: where it came from.
+_PROVENANCE = """
+    source VARCHAR,            -- the config source name, e.g. slack_main
+    platform VARCHAR,          -- slack | discord | telegram | canonical
+    file_id VARCHAR,           -- sha256 of the export unit (ledger key in raw.files)
+    file_path VARCHAR,         -- path of the export relative to the source folder
+    file_seq BIGINT,           -- ingest order of the export: higher = loaded later = newer
+    location VARCHAR           -- place inside the export, e.g. 'messages[12]' or 'general/2024-01-02.json[3]'
+"""
+
+CANDIDATE_COLUMNS = {
+    "messages": """
+    message_id VARCHAR,        -- see module docstring
+    channel_id VARCHAR,
+    channel_name VARCHAR,
+    author_id VARCHAR,         -- platform user id; NULL when the platform gives none
+    author_name VARCHAR,
+    author_is_bot BOOLEAN,     -- what the message itself says (Discord isBot, Slack bot_id); NULL = unknown
+    raw_time VARCHAR,          -- the time exactly as written in the export (for quarantine reasons)
+    sent_at TIMESTAMPTZ,       -- the instant; NULL when raw_time could not be parsed
+    kind VARCHAR,              -- message | reply | system
+    system_event VARCHAR,      -- for kind=system: join | leave | pin | rename | thread_created | other
+    parent_id VARCHAR,         -- message replied to (same id space as message_id)
+    thread_id VARCHAR,         -- root message of the thread the message belongs to
+    text VARCHAR,
+    is_edited BOOLEAN,
+    edited_at TIMESTAMPTZ,
+    has_attachment BOOLEAN
+""",
+    "users": """
+    user_id VARCHAR,
+    display_name VARCHAR,
+    is_bot BOOLEAN,
+    is_deleted BOOLEAN,
+    joined_at TIMESTAMPTZ,     -- when the platform says the user joined (rarely given)
+    email VARCHAR,
+    phone VARCHAR
+""",
+    "reactions": """
+    message_id VARCHAR,        -- the message reacted to
+    reactor_id VARCHAR,        -- NULL = reactor unknown (only a count is known)
+    reaction VARCHAR,          -- emoji name / shortcode
+    reaction_count BIGINT,     -- 1 for a known reactor; the count of unknown reactors otherwise
+    raw_time VARCHAR,
+    reacted_at TIMESTAMPTZ     -- NULL when the platform gives no time (dated by the message then)
+""",
+    "membership_events": """
+    user_id VARCHAR,
+    channel_id VARCHAR,
+    event VARCHAR,             -- join | leave
+    raw_time VARCHAR,
+    occurred_at TIMESTAMPTZ,
+    via VARCHAR                -- e.g. channel_join, guild_join, invite, link, kicked
+""",
+}
+
+# Columns the loader adds when it copies candidates to raw.* (computed, not adapter-filled).
+_RAW_EXTRA = {
+    "messages": "local_date DATE,",
+    "users": "",
+    "reactions": "",
+    "membership_events": "local_date DATE,",
+}
+
+RAW_DDL = [
+    "create schema if not exists raw",
+    """
+    create table if not exists raw.files (
+        file_id VARCHAR,          -- sha256 of the export's bytes (a Slack folder: of all its files)
+        source VARCHAR,
+        platform VARCHAR,
+        file_path VARCHAR,        -- relative to the source folder
+        file_seq BIGINT,
+        size_bytes BIGINT,
+        loaded_at TIMESTAMPTZ,
+        status VARCHAR,           -- loaded | failed
+        error VARCHAR,            -- for failed: what was wrong, where, and what was expected
+        rows_read BIGINT,         -- candidate rows of all entities
+        rows_loaded BIGINT,
+        rows_quarantined BIGINT,
+        messages_read BIGINT,
+        messages_loaded BIGINT,
+        messages_quarantined BIGINT
+    )
+    """,
+    """
+    create table if not exists raw.quarantine (
+        source VARCHAR,
+        platform VARCHAR,
+        file_id VARCHAR,
+        file_path VARCHAR,
+        location VARCHAR,
+        entity VARCHAR,           -- messages | users | reactions | membership_events
+        rule VARCHAR,             -- e.g. missing_id, unparseable_time, time_in_future
+        reason VARCHAR,           -- human sentence naming the file, place and what was expected
+        record VARCHAR            -- the candidate row as JSON text
+    )
+    """,
+]
+for _entity, _cols in CANDIDATE_COLUMNS.items():
+    RAW_DDL.append(
+        f"create table if not exists raw.{_entity} ({_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols})"
+    )
+
+
+def create_raw_tables(conn) -> None:
+    """Create the raw schema and its tables if missing (idempotent)."""
+    for ddl in RAW_DDL:
+        conn.execute(ddl)
+
+
+def create_candidate_tables(conn) -> None:
+    """(Re)create the empty ``_in_<entity>`` temp tables an adapter fills for one export."""
+    for entity, cols in CANDIDATE_COLUMNS.items():
+        conn.execute(f"create or replace temp table _in_{entity} ({_PROVENANCE}, {cols})")

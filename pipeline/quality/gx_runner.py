@@ -1,0 +1,102 @@
+"""Run a GX suite against a DuckDB table *inside DuckDB* (GX SQL engine via duckdb-engine).
+
+Nothing is pulled into pandas: GX compiles each expectation to SQL. The result is turned
+into the facts a Dagster asset check needs (see ``assets/checks.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from pipeline.quality import gx_duck_patch  # noqa: F401  (must be imported before validating)
+
+import great_expectations as gx  # noqa: E402
+
+from pipeline.warehouse import connection_config  # noqa: E402
+
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    table: str
+    evaluated: int
+    failed: list[dict] = field(default_factory=list)     # {expectation, column, severity, unexpected_count}
+    errors: list[str] = field(default_factory=list)      # GX-internal errors (never a pass)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed and not self.errors
+
+    @property
+    def critical(self) -> bool:
+        return bool(self.errors) or any(f["severity"] == "critical" for f in self.failed)
+
+
+def _engine_config(memory_limit: str, threads: int) -> dict:
+    # duckdb-engine adds its own user agent; everything else must equal our connections' config.
+    cfg = connection_config(memory_limit=memory_limit, threads=threads)
+    cfg.pop("custom_user_agent")
+    return cfg
+
+
+def _gx_errors(result) -> list[str]:
+    errs = []
+    for r in result.results:
+        ei = r.exception_info or {}
+        if ei.get("raised_exception"):
+            errs.append(str(ei.get("exception_message")))
+        errs += [str(v.get("exception_message")) for v in ei.values()
+                 if isinstance(v, dict) and v.get("raised_exception")]
+    return errs
+
+
+def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, source: str | None = None,
+                   memory_limit: str = "2GB", threads: int = 2) -> SuiteOutcome:
+    """Validate ``schema.table`` of the DuckDB file ``database`` with ``suite``.
+
+    With ``source``, only that source's rows (raw tables are shared by all sources).
+    """
+    schema, name = table.split(".")
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    ds = ctx.data_sources.add_sql(
+        name="warehouse", connection_string=f"duckdb:///{database}",
+        # Same DuckDB config as every other connection of the process (DuckDB refuses a second
+        # connection to one file with a different config).
+        kwargs={"connect_args": {"config": _engine_config(memory_limit, threads)}})
+    # A query asset: GX's table asset ignores DuckDB schemas (it queries the bare name).
+    # `table` comes from our own registry (pipeline/quality/suites.py), never from input.
+    query = f"select * from {schema}.{name}"
+    if source is not None:
+        # GX query assets take no bound parameters; a source name is a config identifier that
+        # load_config restricts to [A-Za-z][A-Za-z0-9_]*, re-checked here before it is quoted.
+        if not _IDENTIFIER.fullmatch(source):
+            raise ValueError(f"invalid source name {source!r}")
+        query += f" where source = '{source}'"
+    batch = (ds.add_query_asset(name=f"{schema}_{name}", query=query)
+             .add_batch_definition_whole_table("all").get_batch())
+    try:
+        result = batch.validate(suite)
+    finally:
+        engine = batch.data.execution_engine
+        if getattr(engine, "_connection", None) is not None:
+            engine._connection.close()
+        engine.engine.dispose()
+    failed = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        failed.append({
+            "expectation": cfg.type,
+            "column": cfg.kwargs.get("column"),
+            "severity": cfg.severity.value if hasattr(cfg.severity, "value") else str(cfg.severity),
+            "unexpected_count": (r.result or {}).get("unexpected_count"),
+        })
+    return SuiteOutcome(suite=suite.name, table=table, evaluated=len(result.results), failed=failed,
+                        errors=_gx_errors(result))

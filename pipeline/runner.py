@@ -1,0 +1,182 @@
+"""Materialize the whole graph in-process for the periods the data covers (``community-report run``).
+
+Dagster cannot run assets of different partitionings in one run, so the graph is executed
+stage by stage in dependency order: raw sources (unpartitioned), then each consecutive
+group of models with the same grain (daily range / unpartitioned / weekly / monthly), then
+the reports. Every daily stage is ONE single-run backfill over the whole date range. The
+runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
+``dagster dev`` shows them, their checks and lineage afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.config import CommunityConfig
+from pipeline.model_registry import MODELS
+from pipeline.periods import periods_between
+from pipeline.warehouse import connect
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+DAGSTER_YAML = """\
+# Dagster instance of this community project (written by community-report).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1          # pool "duckdb": one writer at a time on the warehouse file
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: "dagster/backfill"
+        limit: 1
+"""
+
+
+@dataclass
+class RunSummary:
+    first_date: date | None
+    last_date: date | None
+    reports: list[Path] = field(default_factory=list)
+    failed_exports: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+
+def prepare_dagster_home(config: CommunityConfig) -> Path:
+    home = config.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    yaml_path = home / "dagster.yaml"
+    if not yaml_path.exists():
+        yaml_path.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    return home
+
+
+def data_date_range(config: CommunityConfig) -> tuple[date | None, date | None]:
+    """First and last local date with any raw message or membership event."""
+    if not config.warehouse.exists():
+        return None, None
+    conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
+    try:
+        exists = conn.execute("select count(*) from information_schema.tables "
+                              "where table_schema = 'raw' and table_name = 'messages'").fetchone()[0]
+        if not exists:
+            return None, None
+        return conn.execute("""
+            select min(d), max(d) from (
+                select local_date as d from raw.messages
+                union all select local_date from raw.membership_events
+            )""").fetchone()
+    finally:
+        conn.close()
+
+
+def _stages() -> list[tuple[str | None, list[str]]]:
+    """Consecutive registry entries of the same grain, in order: [(grain, [relation, ...])]."""
+    stages: list[tuple[str | None, list[str]]] = []
+    for spec in MODELS:
+        if stages and stages[-1][0] == spec.grain:
+            stages[-1][1].append(spec.relation)
+        else:
+            stages.append((spec.grain, [spec.relation]))
+    return stages
+
+
+def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
+            log=print) -> RunSummary:
+    from pipeline.definitions import build_definitions  # heavy import: only when running
+
+    prepare_dagster_home(config)
+    instance = dg.DagsterInstance.get()
+    summary = RunSummary(None, None)
+
+    def execute(defs: dg.Definitions, keys: list[dg.AssetKey], tags: dict | None = None, label: str = ""):
+        graph_assets = list(defs.assets) + list(defs.asset_checks or [])
+        result = dg.materialize(graph_assets, selection=keys, instance=instance, resources=defs.resources,
+                                tags=tags or {}, raise_on_error=False)
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed:
+                summary.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        if not result.success:
+            raise RuntimeError(f"run failed at stage {label}; see the Dagster UI (dagster dev -w workspace.yaml) "
+                               f"or the log above")
+        log(f"  ✓ {label}")
+
+    # 1. raw: load whatever is new in the landing folders
+    defs = build_definitions(config)
+    raw_keys = [dg.AssetKey(["raw", s.name]) for s in config.sources]
+    if raw_keys:
+        execute(defs, raw_keys, label="raw: " + ", ".join(s.name for s in config.sources))
+    summary.failed_exports = _failed_exports(config)
+
+    first, last = data_date_range(config)
+    if first is None:
+        log("No dated data found in the landing folders: nothing to model.")
+        return summary
+    first = max(first, date_from) if date_from else first
+    last = min(last, date_to) if date_to else last
+    # the newest daily partition is today (local); rows later than that are not modelled yet
+    last = min(last, datetime.now(ZoneInfo(config.timezone)).date())
+    summary.first_date, summary.last_date = first, last
+    if first > last:
+        log(f"No data between {date_from} and {date_to}.")
+        return summary
+    if first < config.history_start:
+        # Partitions must cover the data: extend the history for this run.
+        config = dataclasses.replace(config, history_start=first)
+        defs = build_definitions(config)
+
+    daily_tags = {RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
+    for grain, relations in _stages():
+        keys = [dg.AssetKey(r.split(".")) for r in relations]
+        if grain is None:
+            execute(defs, keys, label=", ".join(relations))
+        elif grain == "daily":
+            execute(defs, keys, daily_tags, label=f"{', '.join(relations)} [{first} .. {last}]")
+        else:
+            tags = _period_tags(grain, first, last)
+            if tags:
+                execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+
+    for grain in ("weekly", "monthly"):
+        tags = _period_tags(grain, first, last)
+        if not tags:
+            continue
+        execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
+                label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        for p in periods_between(grain, date.fromisoformat(tags[RANGE_START]),
+                                 date.fromisoformat(tags[RANGE_END])):
+            summary.reports.append(config.reports_dir / grain / p.key / "report.html")
+    return summary
+
+
+def _period_tags(grain: str, first: date, last: date) -> dict | None:
+    """Range tags for the periods overlapping [first, last] that are over (exist as partitions)."""
+    today = date.today()
+    periods = [p for p in periods_between(grain, first, last) if p.end <= today]
+    if not periods:
+        return None
+    # a period partition key is its start date; the range end is the last period's start
+    return {RANGE_START: periods[0].key, RANGE_END: periods[-1].key}
+
+
+def _failed_exports(config: CommunityConfig) -> list[str]:
+    conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
+    try:
+        return [r[0] for r in conn.execute(
+            "select error from raw.files where status = 'failed' order by source, file_seq").fetchall()]
+    except Exception:  # noqa: BLE001 - no raw tables yet
+        return []
+    finally:
+        conn.close()
+

@@ -1,0 +1,114 @@
+"""Materialization of SQL models: this module owns every CREATE / DELETE / INSERT.
+
+Each file under ``sql/`` is exactly one SELECT. Its first line is a comment stating the
+grain; it becomes the asset description. Parameters are bound, never formatted:
+
+- ``$period_start`` (inclusive) and ``$period_end`` (exclusive): local dates of the window;
+- ``$timezone``: the community time zone (IANA name);
+- ``$period_key`` / ``$grain`` for period (weekly / monthly) models.
+
+Partitioned models replace their window in one transaction (delete window, insert), so a
+rerun or a backfill replaces and never appends twice. Unpartitioned models are rebuilt with
+``create or replace table``. Only identifiers from our own model registry are formatted
+into SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    """One SQL file materialized as ``<schema>.<table>``.
+
+    ``path`` is relative to ``sql/``; the table name is the file stem. ``time_column`` is
+    the local-date column that places a row in a partition window (None = unpartitioned).
+    """
+
+    path: str
+    schema: str
+    time_column: str | None = None
+
+    @property
+    def table(self) -> str:
+        return Path(self.path).stem
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def sql(self) -> str:
+        return (SQL_DIR / self.path).read_text(encoding="utf-8")
+
+    @property
+    def description(self) -> str:
+        """The grain comment(s) at the top of the file, without the ``--``."""
+        lines = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return " ".join(lines)
+
+
+def bind(sql: str, params: dict) -> dict:
+    """Only the parameters the SQL uses (DuckDB rejects unused named parameters)."""
+    used = set(_PARAM.findall(sql))
+    missing = used - set(params)
+    if missing:
+        raise KeyError(f"SQL needs parameters {sorted(missing)}")
+    return {k: v for k, v in params.items() if k in used}
+
+
+def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_start: date | None = None,
+                period_end: date | None = None, extra: dict | None = None) -> dict:
+    """Materialize one model (a window of it when partitioned). Returns metadata.
+
+    The whole operation is one transaction: a failure leaves the previous state intact.
+    """
+    sql = model.sql
+    params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
+    conn.execute(f"create schema if not exists {model.schema}")
+    conn.execute("begin transaction")
+    try:
+        if model.time_column is None:
+            conn.execute(f"create or replace table {model.relation} as {sql}", bind(sql, params))
+        else:
+            if period_start is None or period_end is None:
+                raise ValueError(f"{model.path}: a partitioned model needs period_start and period_end")
+            conn.execute(f"create table if not exists {model.relation} as select * from ({sql}) where false",
+                         bind(sql, params))
+            conn.execute(f"delete from {model.relation} where {model.time_column} >= $s and {model.time_column} < $e",
+                         {"s": period_start, "e": period_end})
+            conn.execute(f"insert into {model.relation} by name {sql}", bind(sql, params))
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    if model.time_column is None:
+        window_rows = total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
+    else:
+        window_rows, total_rows = conn.execute(
+            f"select count(*) filter ({model.time_column} >= $s and {model.time_column} < $e), count(*) "
+            f"from {model.relation}", {"s": period_start, "e": period_end}).fetchone()
+    columns = conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = $s and table_name = $t order by ordinal_position",
+        {"s": model.schema, "t": model.table}).fetchall()
+    return {"window_rows": window_rows, "total_rows": total_rows, "columns": columns}
+
+
+def query(conn: duckdb.DuckDBPyConnection, path: str, params: dict):
+    """Run a SELECT file from ``sql/`` (not materialized) and return a pandas DataFrame."""
+    sql = (SQL_DIR / path).read_text(encoding="utf-8")
+    return conn.execute(sql, bind(sql, params)).df()

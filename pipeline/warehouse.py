@@ -1,0 +1,36 @@
+"""Opening the DuckDB warehouse with the settings every connection must share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def connection_config(memory_limit: str = "2GB", threads: int = 2, temp_dir: str | None = None) -> dict:
+    """DuckDB config used by every connection of the pipeline (Dagster resource and CLI alike).
+
+    All connections to one file in one process must use the same config (DuckDB refuses
+    otherwise), so this is the single place it is defined.
+    """
+    cfg = {"memory_limit": memory_limit, "threads": threads, "TimeZone": "UTC",
+           "autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    # GX validates through duckdb-engine, which stamps its own user agent on its connections;
+    # using the same one everywhere keeps every connection of the process config-identical.
+    cfg["custom_user_agent"] = _duckdb_engine_user_agent()
+    if temp_dir:
+        cfg["temp_directory"] = temp_dir
+    return cfg
+
+
+def connect(path: str | Path, **kwargs) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), config=connection_config(**kwargs))
+
+
+def _duckdb_engine_user_agent() -> str:
+    import duckdb_engine
+    import sqlalchemy
+
+    return f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"

@@ -1,0 +1,134 @@
+-- One row per top-level message (kind 'message', no parent) by a non-bot person, dated by its local
+-- date. replies = non-system messages by non-bot persons whose parent or thread is it; reactions =
+-- reaction counts on it by non-bot or unknown reactors (both as staged when built); responded = a
+-- reply from a different non-bot person within 7 days (168 h) of sent_at, and
+-- first_response_minutes = time to the first such reply. Reads messages up to 7 days after the window.
+with
+
+members as (
+
+    select * from staging.members
+
+),
+
+messages as (
+
+    -- all dates: replies and reactions arrive after the message they answer
+    select * from staging.messages
+
+),
+
+reactions as (
+
+    select * from staging.reactions
+
+),
+
+persons as (
+
+    -- identity-mapped persons: one bot account makes the whole person a bot
+    select
+        person_key,
+        bool_or(is_bot) as is_bot
+    from members
+    group by person_key
+
+),
+
+user_messages as (
+
+    select messages.*
+    from messages
+    left join persons on persons.person_key = messages.person_key
+    where messages.kind <> 'system'
+        and not messages.is_bot
+        and not coalesce(persons.is_bot, false)
+
+),
+
+top_level as (
+
+    select * from user_messages
+    where kind = 'message'
+        and parent_key is null
+        and local_date >= $period_start
+        and local_date < $period_end
+
+),
+
+reply_links as (
+
+    -- a reply answers its parent and its thread root; union keeps one link when both are the same
+    select
+        parent_key as target_key,
+        message_key,
+        person_key,
+        sent_at
+    from user_messages
+    where parent_key is not null
+    union
+    select
+        thread_key as target_key,
+        message_key,
+        person_key,
+        sent_at
+    from user_messages
+    where thread_key is not null
+
+),
+
+thread_replies as (
+
+    select
+        top_level.message_key,
+        count(distinct reply_links.message_key) as replies,
+        min(reply_links.sent_at) filter (
+            where reply_links.person_key <> top_level.person_key
+                and reply_links.sent_at >= top_level.sent_at
+                -- 7 days as hours: exact whatever the session time zone's DST rules
+                and reply_links.sent_at <= top_level.sent_at + interval 168 hours
+        ) as first_response_at
+    from top_level
+    inner join reply_links
+        on reply_links.target_key = top_level.message_key
+        -- a thread root can carry its own key as thread_key (Slack): it is not its own reply
+        and reply_links.message_key <> top_level.message_key
+    group by top_level.message_key
+
+),
+
+message_reactions as (
+
+    select
+        reactions.message_key,
+        sum(reactions.reaction_count) as reactions
+    from reactions
+    left join persons on persons.person_key = reactions.person_key
+    -- unknown reactors (person_key NULL) add to totals; bots never do
+    where reactions.person_key is null or not (reactions.is_bot or coalesce(persons.is_bot, false))
+    group by reactions.message_key
+
+),
+
+final as (
+
+    select
+        top_level.message_key,
+        top_level.source,
+        top_level.channel_id,
+        top_level.channel_name,
+        top_level.person_key,
+        top_level.sent_at,
+        top_level.local_date,
+        coalesce(thread_replies.replies, 0) as replies,
+        cast(coalesce(message_reactions.reactions, 0) as bigint) as reactions,
+        thread_replies.first_response_at is not null as responded,
+        (epoch(thread_replies.first_response_at) - epoch(top_level.sent_at)) / 60.0 as first_response_minutes,
+        left(top_level.text, 120) as text_preview
+    from top_level
+    left join thread_replies on thread_replies.message_key = top_level.message_key
+    left join message_reactions on message_reactions.message_key = top_level.message_key
+
+)
+
+select * from final

@@ -1,0 +1,56 @@
+-- One row per message (message_key = <source>:<message id>) with its local date in the
+-- window. The same message seen in several exports is one row: the latest version wins
+-- (an edited version over an unedited one, then the later-loaded export).
+with
+
+raw_messages as (
+
+    select * from raw.messages
+    where local_date >= $period_start and local_date < $period_end
+
+),
+
+latest as (
+
+    select * from raw_messages
+    qualify row_number() over (
+        partition by source, message_id
+        order by edited_at desc nulls last, file_seq desc, location desc
+    ) = 1
+
+),
+
+members as (
+
+    select member_key, person_key, is_bot from staging.members
+
+),
+
+final as (
+
+    select
+        latest.source || ':' || latest.message_id as message_key,
+        latest.source,
+        latest.platform,
+        latest.channel_id,
+        latest.channel_name,
+        latest.source || ':' || latest.author_id as author_key,
+        coalesce(members.person_key, latest.source || ':' || latest.author_id) as person_key,
+        coalesce(members.is_bot, latest.author_is_bot, false) as is_bot,
+        latest.sent_at,
+        latest.local_date,
+        latest.kind,
+        latest.system_event,
+        latest.source || ':' || latest.parent_id as parent_key,
+        latest.source || ':' || coalesce(latest.thread_id, latest.parent_id) as thread_key,
+        latest.text,
+        coalesce(length(latest.text), 0) as text_length,
+        coalesce(latest.is_edited, false) as is_edited,
+        coalesce(latest.has_attachment, false) as has_attachment,
+        latest.file_id
+    from latest
+    left join members on members.member_key = latest.source || ':' || latest.author_id
+
+)
+
+select * from final
