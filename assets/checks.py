@@ -5,7 +5,6 @@ make a wrong report, so it stops everything downstream in the run. Warning-sever
 expectations are recorded as WARN and let the run go on.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -45,17 +44,18 @@ def build_staging_checks() -> list[dg.AssetChecksDefinition]:
     return [_staging_check(table, factory) for table, factory in STAGING_SUITES.items()]
 
 
+def _raw_gx_check(source: SourceConfig, raw_key: dg.AssetKey, table: str, suite_factory) -> dg.AssetChecksDefinition:
+    name = table.split(".")[1]
+
+    @dg.asset_check(asset=raw_key, name=f"raw_{source.name}_{name}_gx_suite", blocking=True,
+                    description=f"Great Expectations suite {suite_factory().name} on this source's rows of {table}.",
+                    pool="duckdb")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        return outcome_to_result(validate_table(warehouse.path, table, suite_factory(), source=source.name,
+                                                memory_limit=warehouse.memory_limit, threads=warehouse.threads))
+
+    return _check
+
+
 def build_raw_gx_checks(source: SourceConfig, raw_key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
-    checks = []
-    for table, factory in RAW_SUITES.items():
-        schema, name = table.split(".")
-
-        @dg.asset_check(asset=raw_key, name=f"raw_{source.name}_{name}_gx_suite", blocking=True,
-                        description=f"Great Expectations suite {factory().name} on this source's rows of {table}.",
-                        pool="duckdb")
-        def _check(warehouse: WarehouseResource, _table=table, _factory=factory) -> dg.AssetCheckResult:
-            return outcome_to_result(validate_table(warehouse.path, _table, _factory(), source=source.name,
-                                                    memory_limit=warehouse.memory_limit, threads=warehouse.threads))
-
-        checks.append(_check)
-    return checks
+    return [_raw_gx_check(source, raw_key, table, factory) for table, factory in RAW_SUITES.items()]

@@ -6,7 +6,6 @@ partitioned model uses a single-run backfill policy and replaces its window, so 
 of any range is one idempotent run.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 

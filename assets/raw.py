@@ -5,7 +5,6 @@ partitioned: each run loads the export units not loaded before (by content hash)
 reloading the same export adds nothing. Rows breaking a rule go to ``raw.quarantine``.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -5,7 +5,6 @@ period; each writes ``<reports_dir>/<weekly|monthly>/<period key>/`` (report.htm
 report.md, metrics.json). Re-rendering a period overwrites its folder.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 

@@ -1,6 +1,6 @@
 """Slack workspace export (zip or unzipped folder) → candidate rows.
 
-Layout (``docs`` in ``spec/formats.md`` §1): root files ``channels.json``, ``users.json``
+Layout (see ``spec/formats.md`` §1): root files ``channels.json``, ``users.json``
 (``org_users.json`` for Enterprise Grid), optional ``groups.json`` / ``dms.json`` /
 ``mpims.json``, and one folder per conversation holding one ``YYYY-MM-DD.json`` file per
 day, each a JSON array of message objects.
@@ -154,7 +154,10 @@ def _is_export_root(d: Path) -> bool:
 def _export_root(ctx: LoadContext) -> tuple[Path, Path]:
     """(folder the export's files are in, folder locations are relative to)."""
     if ctx.path.is_file():
-        base = safe_extract_zip(ctx.path, ctx.tmp_dir / "export")
+        try:
+            base = safe_extract_zip(ctx.path, ctx.tmp_dir / "export")
+        except ExportParseError as exc:  # name the zip as the user knows it (relative to the source)
+            raise ExportParseError(ctx.rel_path, exc.place, exc.expected, exc.detail) from exc
     else:
         base = ctx.path
     root = base
@@ -180,10 +183,10 @@ def epoch_string_to_instant(col: str) -> str:
 
 
 def _read_array_sql(schema: str) -> str:
-    """A relation (filename, _rn, _jt, r) over the JSON-array files in $files: one row per
+    """A relation (filename, _rn, r) over the JSON-array files in $files: one row per
     array element, in file order, ``r`` = the element transformed with ``schema``."""
     return f"""
-        select filename, _rn, json_type(m) as _jt, json_transform(m, '{schema}') as r
+        select filename, _rn, json_transform(m, '{schema}') as r
         from (select filename, m, row_number() over () as _rn
               from read_json($files, format='array', records=false, columns={{'m': 'JSON'}},
                              filename=true))"""
@@ -219,7 +222,7 @@ def _raise_read_error(ctx: LoadContext, exc: duckdb.Error, files: list[Path], ba
         rel = bad.relative_to(base).as_posix() if bad else "?"
     except ValueError:
         rel = bad.name
-    where = re.search(r"at byte \d+ in record/value \d+|in record/value \d+", msg)
+    where = re.search(r"byte \d+ in record/value \d+|record/value \d+", msg)
     detail = msg.split("\n")[0]
     if bad:
         detail = detail.replace(str(bad), rel)
@@ -274,7 +277,7 @@ def load_export(ctx: LoadContext) -> None:
             _raise_read_error(ctx, exc, day_files, base, "a JSON array of Slack message objects")
     else:  # an export with metadata only: same columns, no rows
         conn.execute("create or replace temp table _slack_read as select null::VARCHAR as filename, "
-                     "null::BIGINT as _rn, null::VARCHAR as _jt, "
+                     "null::BIGINT as _rn, "
                      f"json_transform('{{}}'::JSON, '{_MESSAGE_SCHEMA}') as r where false")
 
     system_events_case = " ".join(f"when '{s}' then '{e}'" for s, e in SYSTEM_EVENTS.items())
@@ -400,7 +403,7 @@ def load_export(ctx: LoadContext) -> None:
         select {prov}, location, user_id, display_name, is_bot, is_deleted, null as joined_at, email, phone
         from _slack_users
         union all by name
-        select {prov}, arg_min(location, sent_at) as location, author_id as user_id,
+        select {prov}, coalesce(arg_min(location, sent_at), min(location)) as location, author_id as user_id,
                max(author_name) as display_name, bool_or(author_is_bot) as is_bot, null as is_deleted,
                null as joined_at, null as email, null as phone
         from _slack_msg

@@ -141,6 +141,9 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
             error = f"{rel}: could not be read as a {source.platform} export: {exc}"
         else:
             raise
+        # keep one ledger row per unit: a unit that failed before fails again in place
+        conn.execute("delete from raw.files where source = $s and (file_path = $p or file_id = $f)",
+                     {"s": source.name, "p": rel, "f": file_id})
         conn.execute(
             """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'failed', $err,
                                             0, 0, 0, 0, 0, 0)""",

@@ -87,6 +87,8 @@ def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, sou
         if getattr(engine, "_connection", None) is not None:
             engine._connection.close()
         engine.engine.dispose()
+        # the datasource's own engine (opened by its connection test) holds the file too
+        ds.get_engine().dispose()
     failed = []
     for r in result.results:
         if r.success:

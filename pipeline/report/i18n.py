@@ -33,6 +33,14 @@ METRIC_KINDS: dict[str, str] = {
     "response_rate": "pct",
     "median_first_response_minutes": "minutes",
     "replies_per_top_level_message": "num2",
+    # inputs of the rates above, as the mart stores them (metrics.json only)
+    "top_level_messages": "int",
+    "replies": "int",
+    "posters": "int",
+    "activated_members": "int",
+    "previously_active_members": "int",
+    "churned_members": "int",
+    "responded_messages": "int",
 }
 
 # Metrics where a fall is good news (narrative wording only; numbers are never flipped).
@@ -110,7 +118,7 @@ COLUMN_LABELS = {
         "metric": "指标", "value": "本期", "previous": "上期", "change": "环比",
         "item": "项目", "detail": "内容",
         "date": "日期", "period": "时段", "source": "来源", "platform": "平台", "channels": "频道数",
-        "members": "成员数", "bots": "机器人", "messages": "消息数", "first_date": "最早日期",
+        "members": "成员数（曾加入）", "current_members": "当前成员", "bots": "机器人", "messages": "消息数", "messages_all": "消息数（全部）", "period_messages": "本期消息数", "first_date": "最早日期",
         "last_date": "最晚日期", "new_members": "新增", "left_members": "流失", "net_growth": "净增",
         "total_members": "期末成员数", "rank": "排名", "member": "成员", "reactions": "回应数",
         "contributions": "贡献数", "channel": "频道", "replies": "回复数", "posters": "发言人数",
@@ -126,7 +134,7 @@ COLUMN_LABELS = {
         "metric": "Metric", "value": "This period", "previous": "Previous", "change": "Change",
         "item": "Item", "detail": "Detail",
         "date": "Date", "period": "Period", "source": "Source", "platform": "Platform", "channels": "Channels",
-        "members": "Members", "bots": "Bots", "messages": "Messages", "first_date": "First date",
+        "members": "Members (ever)", "current_members": "Current members", "bots": "Bots", "messages": "Messages", "messages_all": "Messages (all)", "period_messages": "Messages this period", "first_date": "First date",
         "last_date": "Last date", "new_members": "New", "left_members": "Left", "net_growth": "Net",
         "total_members": "Total at end", "rank": "#", "member": "Member", "reactions": "Reactions",
         "contributions": "Contributions", "channel": "Channel", "replies": "Replies", "posters": "Posters",
@@ -149,7 +157,6 @@ TEXT = {
         "period_line": "统计周期：{label}（{start} 至 {end}），上期：{prev_label}",
         "generated_note": "数据来自 DuckDB 数据仓库的 marts 表；所有比率以百分比显示，环比为相对变化。",
         "toc": "目录",
-        "kpi_heading": "关键指标",
         "na": "n/a",
         "no_data": "本期没有可用数据。",
         "no_previous": "上期没有数据，无法计算环比。",
@@ -245,7 +252,6 @@ TEXT = {
         "period_line": "Period: {label} ({start} to {end}); previous period: {prev_label}",
         "generated_note": "Figures come from the marts tables of the DuckDB warehouse; rates are shown as percentages, changes are relative.",
         "toc": "Contents",
-        "kpi_heading": "Key numbers",
         "na": "n/a",
         "no_data": "No data for this period.",
         "no_previous": "The previous period has no data, so changes cannot be computed.",

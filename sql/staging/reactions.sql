@@ -1,11 +1,14 @@
--- One row per (message, reactor, reaction) of the winning version of each message, dated by
--- the reaction's own local date when it has a time, else by the message's. Unknown reactors
--- (a count only) are one row with person_key NULL and reaction_count = how many.
+-- One row per (message, reactor, reaction), dated by the reaction's own local date when it has
+-- a time, else by the message's. Unknown reactors (a count only) are one row with person_key
+-- NULL and reaction_count = how many.
+-- Platform exports carry a message's reactions as a snapshot at export time, so the newest
+-- export holding reactions for a message wins (counts grow between exports; never summed).
+-- Canonical files are reaction events, so all canonical files are combined.
 with
 
 messages as (
 
-    select message_key, source, file_id, local_date from staging.messages
+    select message_key, local_date from staging.messages
 
 ),
 
@@ -13,21 +16,26 @@ raw_reactions as (
 
     select
         r.*,
-        r.source || ':' || r.message_id as message_key
+        r.source || ':' || r.message_id as message_key,
+        case when r.platform = 'canonical' then 0 else r.file_seq end as snapshot_seq
     from raw.reactions as r
 
 ),
 
-current_version as (
+latest_snapshot as (
 
-    -- reactions change between exports: keep those of the export the message was taken from
+    select * from raw_reactions
+    qualify snapshot_seq = max(snapshot_seq) over (partition by message_key)
+
+),
+
+dated as (
+
     select
-        raw_reactions.*,
-        coalesce(cast(timezone($timezone, raw_reactions.reacted_at) as date), messages.local_date) as local_date
-    from raw_reactions
-    inner join messages
-        on messages.message_key = raw_reactions.message_key
-        and messages.file_id = raw_reactions.file_id
+        latest_snapshot.*,
+        coalesce(cast(timezone($timezone, latest_snapshot.reacted_at) as date), messages.local_date) as local_date
+    from latest_snapshot
+    inner join messages on messages.message_key = latest_snapshot.message_key
 
 ),
 
@@ -40,19 +48,20 @@ members as (
 final as (
 
     select
-        current_version.message_key,
-        current_version.source,
-        current_version.source || ':' || current_version.reactor_id as member_key,
+        dated.message_key,
+        dated.source,
+        dated.source || ':' || dated.reactor_id as member_key,
         members.person_key,
         coalesce(members.is_bot, false) as is_bot,
-        current_version.reaction,
-        sum(current_version.reaction_count) as reaction_count,
-        min(current_version.reacted_at) as reacted_at,
-        min(current_version.local_date) as local_date
-    from current_version
-    left join members on members.member_key = current_version.source || ':' || current_version.reactor_id
-    where current_version.local_date >= $period_start and current_version.local_date < $period_end
-    group by all
+        dated.reaction,
+        -- a known reactor counts once however many exports or files repeat it
+        case when dated.reactor_id is null then max(dated.reaction_count) else 1 end as reaction_count,
+        min(dated.reacted_at) as reacted_at,
+        min(dated.local_date) as local_date
+    from dated
+    left join members on members.member_key = dated.source || ':' || dated.reactor_id
+    where dated.local_date >= $period_start and dated.local_date < $period_end
+    group by dated.message_key, dated.source, dated.reactor_id, members.person_key, members.is_bot, dated.reaction
 
 )
 

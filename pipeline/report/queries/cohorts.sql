@@ -1,5 +1,5 @@
--- One row per (join week, weeks since joining) for the cohorts that joined in the weeks up to
--- the report period's end, keeping only weeks W+k that were complete by then.
+-- One row per (join week, weeks since joining) for the cohorts that joined in the weeks before
+-- the report period's end, keeping only activity weeks W+k complete by then (and by the data).
 select
     cohort_week,
     weeks_since,
@@ -8,6 +8,6 @@ select
     retention_rate
 from marts.growth_cohorts_weekly
 where cohort_week >= $cohort_start
-    and cohort_week + 7 * (weeks_since + 1) <= $period_end
-    and weeks_since <= 12
+    and activity_week + 7 <= $period_end
+    and is_complete
 order by cohort_week, weeks_since

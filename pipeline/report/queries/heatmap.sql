@@ -4,7 +4,7 @@ select
     hour,
     sum(messages) as messages
 from marts.activity_heatmap_daily
-where local_date >= $period_start and local_date < $period_end
+where date >= $period_start and date < $period_end
 group by weekday, hour
 having sum(messages) > 0
 order by messages desc, weekday, hour

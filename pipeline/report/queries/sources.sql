@@ -18,7 +18,9 @@ final as (
         overview.platform,
         overview.channels,
         overview.members,
-        overview.messages,
+        overview.current_members,
+        overview.bots,
+        overview.messages as messages_all,
         coalesce(period_activity.period_messages, 0) as period_messages,
         overview.first_date,
         overview.last_date

@@ -68,6 +68,13 @@ cohort_sizes as (
 
 ),
 
+week_offsets as (
+
+    select cast(range as integer) as weeks_since
+    from range(0, 13)
+
+),
+
 cohort_grid as (
 
     select
@@ -77,7 +84,7 @@ cohort_grid as (
         cast(cohort_sizes.cohort_week + 7 * offsets.weeks_since as date) as activity_week,
         cohort_sizes.cohort_week + 7 * offsets.weeks_since + 6 <= data_dates.last_date as is_complete
     from cohort_sizes
-    cross join range(0, 13) as offsets (weeks_since)
+    cross join week_offsets as offsets
     cross join data_dates
     where cohort_sizes.cohort_week + 7 * offsets.weeks_since <= data_dates.last_date
 
@@ -108,7 +115,7 @@ final as (
 
     select
         cohort_grid.cohort_week,
-        cast(cohort_grid.weeks_since as integer) as weeks_since,
+        cohort_grid.weeks_since,
         cohort_grid.cohort_size,
         coalesce(retained_members.retained, 0) as retained,
         coalesce(retained_members.retained, 0) / cohort_grid.cohort_size as retention_rate,

@@ -1,6 +1,7 @@
--- One row per source with any raw record (users, messages, reactions, events): platform, channels with messages, members (non-bot persons
--- with a join date holding an account there), bot accounts, user-generated messages, and the
--- first / last local date with any data. Unpartitioned: an all-history summary.
+-- One row per source with any raw record (users, messages, reactions, events): platform, channels
+-- with messages, members (non-bot persons with a join date holding an account there, and those
+-- not left), bot accounts, user-generated messages, first / last local date with staged data.
+-- Unpartitioned: an all-history summary.
 with
 
 members as (

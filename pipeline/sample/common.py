@@ -1,0 +1,189 @@
+"""Helpers shared by the three platform writers: export windows, ids, texts, truth counts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import model as Mo
+from . import text as T
+
+LOCAL_TZ = timezone(timedelta(hours=8))
+CHUNK = 20_000          # rows serialized per batch when streaming
+
+
+@dataclass(frozen=True)
+class ExportWindow:
+    """One export run: the messages with lo_us <= t <= hi_us, in their state at export_us."""
+    lo_us: int
+    hi_us: int
+    export_us: int
+
+    def contains(self, t: np.ndarray) -> np.ndarray:
+        return (t >= self.lo_us) & (t <= self.hi_us)
+
+
+def overlapping_windows(world: Mo.World, export_hour: float) -> tuple[int, int, list[ExportWindow]]:
+    """Two overlapping exports: days [0, d1] exported the morning after d1, and days [d0, end]
+    exported the morning after the last day (d0 < d1: about two weeks of overlap)."""
+    days = world.days
+    d1 = int(round(days * 0.54)) - 1
+    d0 = int(round(days * 0.40))
+    x1 = world.local_midnight(d1 + 1) + int(export_hour * Mo.HOUR_US)
+    x2 = world.local_midnight(days) + int((export_hour + 0.37) * Mo.HOUR_US)
+    return d0, d1, [
+        ExportWindow(world.start_us - 3650 * Mo.DAY_US, world.local_midnight(d1 + 1) - 1, x1),
+        ExportWindow(world.local_midnight(d0), world.local_midnight(days) - 1, x2),
+    ]
+
+
+def local_dt(t_us: int) -> datetime:
+    return datetime.fromtimestamp(t_us / Mo.US, tz=LOCAL_TZ)
+
+
+def set_mtime(path: Path, t_us: int) -> None:
+    os.utime(path, (t_us / Mo.US, t_us / Mo.US))
+
+
+def splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+def uuid_for(seed: int, n: int) -> str:
+    a = splitmix64(seed * 1_000_003 + n)
+    b = splitmix64(a ^ 0x5DEECE66D)
+    h = f"{a:016x}{b:016x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[b & 3]}{h[17:20]}-{h[20:32]}"
+
+
+_B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def slack_id(prefix: str, n: int, salt: int) -> str:
+    """Slack-looking ids (U/C/B/A/F/T + 10 chars), unique per (prefix, n)."""
+    x = (n * 2_654_435_761 + salt * 97_531) % (36 ** 9)
+    out = []
+    for _ in range(9):
+        x, r = divmod(x, 36)
+        out.append(_B36[r])
+    return prefix + "0" + "".join(reversed(out))
+
+
+def hexhash(n: int, width: int = 32) -> str:
+    return f"{splitmix64(n):016x}{splitmix64(n + 1):016x}"[:width]
+
+
+# ---- texts --------------------------------------------------------------------------------
+
+class Texts:
+    """Builds the text of a row from its small integer fields (same text in every export)."""
+
+    def __init__(self, world: Mo.World):
+        self.world = world
+        self.camp_names = [c.name for c in world.campaigns]
+
+    def campaign_at(self, t_us: int) -> str:
+        d = int((t_us - self.world.start_us) // Mo.DAY_US)
+        if 0 <= d < self.world.days:
+            c = self.world.campaign_of_day[d]
+            if c >= 0:
+                return self.camp_names[c]
+        return ""
+
+    def human(self, kind: int, sub: int, role: str, t_us: int, tpl: int, a: int, b: int, zh: bool,
+              self_reply: bool = False) -> str:
+        if sub == Mo.S_SPAM:
+            lst = T.SPAM_ZH if zh else T.SPAM_EN
+            return lst[tpl % len(lst)]
+        if sub == Mo.S_GREETING:
+            return T.fill("大家好，新人报到，平时主要写 {tool}，请多指教 🙏" if zh
+                          else "Hi all, new here, mostly writing {tool} these days 👋", a, b)
+        if kind == Mo.K_REPLY:
+            if self_reply:
+                lst = T.SELF_REPLY_ZH if zh else T.SELF_REPLY_EN
+            else:
+                lst = T.REPLY_ZH if zh else T.REPLY_EN
+            return T.fill(lst[tpl % len(lst)], a, b)
+        camp = ""
+        if role in ("general", "events") and tpl % 6 == 0 or role == "events":
+            camp = self.campaign_at(t_us)
+            if camp:
+                role = "events"
+            elif role == "events":
+                role = "general"
+        lst = T.top_templates(zh, role)
+        return T.fill(lst[tpl % len(lst)], a, b, campaign=camp)
+
+    @staticmethod
+    def edited(text: str, a: int, b: int, zh: bool) -> str:
+        lst = T.EDIT_SUFFIX_ZH if zh else T.EDIT_SUFFIX_EN
+        return text + lst[(a + b) % len(lst)]
+
+    def bot(self, sub: int, t_us: int, tpl: int, a: int, b: int, zh: bool, mention: str = "",
+            user: str = "") -> str:
+        if sub == Mo.S_WELCOME:
+            return (T.BOT_WELCOME_ZH if zh else T.BOT_WELCOME_EN).format(mention=mention)
+        if sub == Mo.S_GITHUB:
+            lst = T.GITHUB_ZH if zh else T.GITHUB_EN
+            return T.fill(lst[tpl % len(lst)], a, b, user=user)
+        lst = T.BOT_DIGEST_ZH if zh else T.BOT_DIGEST_EN
+        camp = self.campaign_at(t_us)
+        i = tpl % len(lst)
+        if i == 2 and not camp:
+            i = 0
+        return T.fill(lst[i], a, b, campaign=camp)
+
+
+def draw_text_fields(rng, n: int, lang_zh_p: np.ndarray):
+    """tpl, a, b and language for n rows."""
+    return (rng.integers(0, 10_000, n).astype(np.int16), rng.integers(0, 10_000, n).astype(np.int16),
+            rng.integers(0, 10_000, n).astype(np.int16), rng.random(n) < lang_zh_p)
+
+
+# ---- truth -------------------------------------------------------------------------------
+
+def kind_counts(kind: np.ndarray) -> dict:
+    c = np.bincount(kind.astype(np.int64), minlength=3)
+    return {"message": int(c[0]), "reply": int(c[1]), "system": int(c[2]), "total": int(c.sum())}
+
+
+def truth_block(world: Mo.World, platform: str, tab: Mo.Table, is_bot_row: np.ndarray,
+                author_key: np.ndarray, joins: int, leaves: int, bot_joins: int, users: int,
+                bot_users: int, reactions: int, edited: int, channels: int, files: list[str],
+                rows_in_files: int, extra: dict | None = None) -> tuple[dict, np.ndarray]:
+    """Per-source truth and the daily counts of non-system, non-bot messages."""
+    human_content = (tab.kind != Mo.K_SYS) & ~is_bot_row
+    day = (tab.t - world.start_us) // Mo.DAY_US
+    daily = np.bincount(day[human_content], minlength=world.days)[:world.days]
+    out = {
+        "platform": platform,
+        "messages": kind_counts(tab.kind),
+        "bot_messages": kind_counts(tab.kind[is_bot_row]),
+        "human_authors": int(np.unique(author_key[human_content]).size),
+        "membership_events": {"join": int(joins), "leave": int(leaves), "bot_join": int(bot_joins)},
+        "users": int(users),
+        "bot_users": int(bot_users),
+        "reactions": int(reactions),
+        "edited_messages": int(edited),
+        "channels": int(channels),
+        "export_files": sorted(files),
+        "message_rows_in_files": int(rows_in_files),
+    }
+    if extra:
+        out.update(extra)
+    return out, daily
+
+
+def last_export_index(t: np.ndarray, windows: list[ExportWindow]) -> np.ndarray:
+    """For each row, the index of the last export that contains it (-1: none)."""
+    last = np.full(t.size, -1, dtype=np.int64)
+    for i, w in enumerate(windows):
+        last = np.where(w.contains(t), i, last)
+    return last
