@@ -22,6 +22,7 @@ from assets.report import build_report_asset
 from pipeline.config import CommunityConfig, load_config
 from pipeline.partitions import build_partitions
 from pipeline.resources import CommunityConfigResource, WarehouseResource
+from pipeline.sensors import build_landing_sensor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "demo" / "community.yaml"
@@ -62,9 +63,12 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
             dg.build_schedule_from_partitioned_job(weekly_job, hour_of_day=7, minute_of_hour=0),
             dg.build_schedule_from_partitioned_job(monthly_job, hour_of_day=7, minute_of_hour=30),
         ],
-        sensors=[dg.AutomationConditionSensorDefinition(
-            "community_automation_sensor", target=dg.AssetSelection.all(),
-            default_status=dg.DefaultSensorStatus.STOPPED)],
+        sensors=[
+            build_landing_sensor(config),
+            dg.AutomationConditionSensorDefinition(
+                "community_automation_sensor", target=dg.AssetSelection.all(),
+                default_status=dg.DefaultSensorStatus.STOPPED),
+        ],
         resources={
             "warehouse": WarehouseResource(path=str(config.warehouse), memory_limit=config.duckdb_memory_limit,
                                            threads=config.duckdb_threads),

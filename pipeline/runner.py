@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from pipeline.warehouse import connect
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+PID_TAG = "community_report/runner_pid"   # lets a later run recognise runs a killed process left behind
 
 DAGSTER_YAML = """\
 # Dagster instance of this community project (written by community-report).
@@ -98,19 +100,21 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
 
     prepare_dagster_home(config)
     instance = dg.DagsterInstance.get()
+    _release_interrupted_runs(instance, log)
     summary = RunSummary(None, None)
 
     def execute(defs: dg.Definitions, keys: list[dg.AssetKey], tags: dict | None = None, label: str = ""):
         graph_assets = list(defs.assets) + list(defs.asset_checks or [])
+        t0 = time.monotonic()
         result = dg.materialize(graph_assets, selection=keys, instance=instance, resources=defs.resources,
-                                tags=tags or {}, raise_on_error=False)
+                                tags={**(tags or {}), PID_TAG: str(os.getpid())}, raise_on_error=False)
         for evaluation in result.get_asset_check_evaluations():
             if not evaluation.passed:
                 summary.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
         if not result.success:
             raise RuntimeError(f"run failed at stage {label}; see the Dagster UI (dagster dev -w workspace.yaml) "
                                f"or the log above")
-        log(f"  ✓ {label}")
+        log(f"  ✓ {label} ({time.monotonic() - t0:.1f} s)")
 
     # 1. raw: load whatever is new in the landing folders
     defs = build_definitions(config)
@@ -180,3 +184,30 @@ def _failed_exports(config: CommunityConfig) -> list[str]:
     finally:
         conn.close()
 
+
+
+def _release_interrupted_runs(instance: dg.DagsterInstance, log) -> None:
+    """Mark runs left 'started' by a killed process as failed and free their pool slots.
+
+    Without this, a run interrupted while holding the ``duckdb`` pool slot (limit 1) would
+    make every later run wait forever.
+    """
+    stale = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
+                                                                dg.DagsterRunStatus.STARTING]))
+    for run in stale:
+        pid = run.tags.get(PID_TAG)
+        if pid is None or _alive(int(pid)):
+            continue                       # not ours, or still running (a UI run, another CLI)
+        instance.report_run_failed(run)
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        log(f"  (marked interrupted run {run.run_id[:8]} as failed)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -424,6 +424,9 @@ def test_formatter_rules():
     assert en.metric("reactions_per_message", 17 / 42) == "0.40"
     assert en.value("change", 0.4) == "+40.0%" and en.value("change", None) == "n/a"
     assert en.metric("churn_rate", math.nan) == "n/a"
+    assert en.metric("median_first_response_minutes", 3.25) == "3.3 min"      # half up, not half even
+    assert en.metric("response_rate", 0.3335) == "33.4%" and en.value("change", -0.00049) == "-0.0%"
+    assert en.metric("avg_dau", 1234.56) == "1,234.6" and en.metric("left_members", 2.5) == "2.5"
     assert relative_change(5.0, 0.0) is None and relative_change(-1.0, -2.0) == 0.5
 
 

@@ -58,6 +58,8 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from pipeline.adapters import jsonstream
 from pipeline.adapters.base import ExportParseError, LoadContext
 
@@ -156,17 +158,24 @@ def load_export(ctx: LoadContext) -> None:
                         tz=ctx.exporter_timezone, is_thread=is_thread)
     prov = ctx.provenance_sql()
     try:
-        jsonstream.load_array(conn, loc, "_dce_raw", MESSAGE_COLUMNS, ctx.tmp_dir)
+        jsonstream.load_array(conn, loc, "discord_messages", MESSAGE_COLUMNS, ctx.tmp_dir)
         # i = the message's index in the file's messages array (for locations).
-        conn.execute(f"create or replace temp view _dce_messages as "
-                     f"select {loc.index_sql} as i, * from _dce_raw")
+        conn.execute(f"create or replace temp view _dce_messages as select rowid as i, * from {loc.table}")
         _insert_messages(conn, prov, params)
         _insert_reactions_and_users(conn, prov, params)
         _insert_membership(conn, prov, params)
     finally:
+        _cleanup(conn)
+
+
+def _cleanup(conn) -> None:
+    try:
         conn.execute("drop view if exists _dce_messages")
-        for t in ("_dce_raw", "_dce_reactions", "_dce_people"):
+        for t in ("_dce_reactions", "_dce_people"):
             conn.execute(f"drop table if exists {t}")
+    except duckdb.Error:
+        pass  # the loader's transaction failed: its rollback removes them
+    jsonstream.drop_scratch(conn, "discord_messages")
 
 
 def _insert_messages(conn, prov: str, params: dict) -> None:

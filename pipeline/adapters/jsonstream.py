@@ -19,8 +19,10 @@ whose root IS an array, so this module turns the object into one:
    misread).
 3. **Copy** – the byte range ``[ … ]`` is copied into a temp file (``os.copy_file_range``:
    kernel-side, ~0.5 s for 700 MB) and DuckDB loads it with ``read_json(format='array',
-   columns={…})`` into a temp table, in file order (``ArrayLocation.index_sql`` gives each
-   row's index in the array, for ``messages[i]`` locations).
+   columns={…})`` into a table of the in-memory scratch database ``_jsonstream``, in file
+   order (its ``rowid`` is the index in the array, for ``messages[i]`` locations). The load
+   runs on a second cursor (:func:`scratch_cursor`), outside the loader's transaction, so that
+   the retries below can follow a failed statement.
 4. **Repairs and fallbacks** – Telegram Desktop writes control characters as ``\\xNN``, which is
    not JSON; on a DuckDB parse error the range is copied again with every real ``\\xNN`` escape
    (an odd run of backslashes before the ``x``) rewritten to ``\\u00NN`` (carrying the tail of
@@ -401,16 +403,7 @@ class ArrayLocation:
     fixed_escapes: int = 0     # \xNN escapes rewritten in the copy (0 = plain copy)
     fallback: bool = False     # read through the raw-JSON fallback (badly shaped records)
     rows: int = 0
-    rowid_base: int = 0        # rowid of element 0 in the loaded table (see index_sql)
-
-    @property
-    def index_sql(self) -> str:
-        """SQL expression for an element's index in the array, in the loaded table.
-
-        Rows are loaded in file order (DuckDB preserves insertion order), so the index is the
-        rowid minus the first rowid (rowids do not start at 0 inside a transaction).
-        """
-        return f"(rowid - {int(self.rowid_base)})"
+    table: str | None = None   # qualified name of the loaded table (load_array); rowid = index
 
 
 def locate_array(path: str | Path, key: str = "messages", *, display: str | None = None) -> ArrayLocation:
@@ -515,6 +508,9 @@ def copy_range_fixed(src: Path, start: int, end: int, dst: Path) -> EscapeFixer:
     return fixer
 
 
+SCRATCH = "_jsonstream"   # in-memory database the arrays are loaded into (see scratch_cursor)
+
+
 def _sql_str(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -523,22 +519,56 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_literal(value) -> str:
+    """A SQL literal for a str/None (for views, which cannot take parameters)."""
+    return "null::varchar" if value is None else _sql_str(value)
+
+
 def columns_sql(columns: dict[str, str]) -> str:
     return "{" + ", ".join(f"{_sql_str(k)}: {_sql_str(v)}" for k, v in columns.items()) + "}"
 
 
-def read_array_file(conn: duckdb.DuckDBPyConnection, array_path: Path, table: str,
+def scratch_cursor(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to the same DuckDB instance, with the scratch database attached.
+
+    The ingest framework runs each export in ONE transaction, and in DuckDB a failed statement
+    aborts its transaction, so a "try, then repair and retry" read cannot run on that
+    connection. It runs on this cursor instead (autocommit, its own transactions) and writes
+    into the in-memory database ``_jsonstream``, attached to the instance and so visible from
+    the loader's connection too (a transaction sees an attached database as of its first use
+    of it, i.e. after the load committed).
+    """
+    cur = conn.cursor()
+    cur.execute(f"attach if not exists ':memory:' as {SCRATCH}")
+    return cur
+
+
+def scratch_table(name: str) -> str:
+    return f"{SCRATCH}.{_ident(name)}"
+
+
+def drop_scratch(conn: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop scratch tables (call when the adapter's SQL is done with them)."""
+    cur = scratch_cursor(conn)
+    try:
+        for name in names:
+            cur.execute(f"drop table if exists {scratch_table(name)}")
+    finally:
+        cur.close()
+
+
+def read_array_file(cur: duckdb.DuckDBPyConnection, array_path: Path, table: str,
                     columns: dict[str, str], *, fallback: bool = False) -> None:
-    """Load a JSON-array file into temp table ``table`` (its ``rowid`` = index in the array).
+    """Load a JSON-array file into table ``table`` (a qualified name), in file order.
 
     ``fallback`` reads each element as a raw JSON value and takes every column with
     ``try_cast`` (VARCHAR columns with ``->>``), for arrays whose elements do not fit the
-    typed columns.
+    typed columns: a badly shaped element becomes a row of NULLs instead of an error.
     """
     src = _sql_str(str(array_path))
     if not fallback:
-        conn.execute(f"create or replace temp table {table} as "
-                     f"select * from read_json({src}, format='array', columns={columns_sql(columns)})")
+        cur.execute(f"create or replace table {table} as "
+                    f"select * from read_json({src}, format='array', columns={columns_sql(columns)})")
         return
     selects = []
     for name, typ in columns.items():
@@ -549,8 +579,8 @@ def read_array_file(conn: duckdb.DuckDBPyConnection, array_path: Path, table: st
             selects.append(f"json -> {path} as {_ident(name)}")
         else:
             selects.append(f"try_cast(json -> {path} as {typ}) as {_ident(name)}")
-    conn.execute(f"create or replace temp table {table} as select {', '.join(selects)} "
-                 f"from read_json({src}, format='array', records=false, columns={{'json': 'JSON'}})")
+    cur.execute(f"create or replace table {table} as select {', '.join(selects)} "
+                f"from read_json({src}, format='array', records=false, columns={{'json': 'JSON'}})")
 
 
 def _is_parse_error(exc: Exception) -> bool:
@@ -561,53 +591,59 @@ def _is_shape_error(exc: Exception) -> bool:
     return "JSON transform error" in str(exc)
 
 
-def load_array(conn: duckdb.DuckDBPyConnection, loc: ArrayLocation, table: str,
-               columns: dict[str, str], tmp_dir: Path) -> ArrayLocation:
-    """Copy the located array to ``tmp_dir`` and load it into temp table ``table``.
+def read_array_robust(cur: duckdb.DuckDBPyConnection, array_path: Path, table: str,
+                      columns: dict[str, str]) -> tuple[bool, int]:
+    """Typed read, falling back to the raw-JSON read when the records do not fit the types.
 
-    Handles the ``\\xNN`` repair and the raw-JSON fallback; raises :class:`ExportParseError`
-    naming the element when the array cannot be read.
+    Run it on a :func:`scratch_cursor`. Returns ``(fallback_used, rows)``; raises
+    ``duckdb.Error`` when the file is not a readable JSON array.
+    """
+    fallback = False
+    try:
+        read_array_file(cur, array_path, table, columns)
+    except duckdb.Error as exc:
+        if not _is_shape_error(exc):
+            raise
+        read_array_file(cur, array_path, table, columns, fallback=True)
+        fallback = True
+    rows = cur.execute(f"select count(*) from {table}").fetchone()[0]
+    return fallback, int(rows)
+
+
+def load_array(conn: duckdb.DuckDBPyConnection, loc: ArrayLocation, name: str,
+               columns: dict[str, str], tmp_dir: Path) -> ArrayLocation:
+    """Copy the located array to ``tmp_dir`` and load it into scratch table ``name``.
+
+    Sets ``loc.table`` (the qualified name to query from ``conn``; ``rowid`` = index in the
+    array). Handles the ``\\xNN`` repair and the raw-JSON fallback; raises
+    :class:`ExportParseError` naming the element when the array cannot be read. Drop the
+    table with :func:`drop_scratch` when done.
     """
     tmp_dir = Path(tmp_dir)
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    array_path = tmp_dir / f"{table}.array.json"
-    copy_range(loc.path, loc.start, loc.end, array_path)
+    array_path = tmp_dir / f"{name}.array.json"
+    table = scratch_table(name)
+    cur = scratch_cursor(conn)
     try:
-        error = _try_read(conn, array_path, table, columns, loc)
+        copy_range(loc.path, loc.start, loc.end, array_path)
+        error = _try_read(cur, array_path, table, columns, loc)
         if error is not None and _is_parse_error(error):
             fixer = copy_range_fixed(loc.path, loc.start, loc.end, array_path)
             if fixer.count:
                 loc.fixed_escapes = fixer.count
-                error = _try_read(conn, array_path, table, columns, loc)
+                error = _try_read(cur, array_path, table, columns, loc)
         if error is not None:
             raise _explain(loc, error)
+        loc.table = table
     finally:
+        cur.close()
         array_path.unlink(missing_ok=True)
     return loc
 
 
-def read_array_robust(conn: duckdb.DuckDBPyConnection, array_path: Path, table: str,
-                      columns: dict[str, str]) -> tuple[bool, int, int]:
-    """Typed read, falling back to the raw-JSON read when the records do not fit the types.
-
-    Returns ``(fallback_used, rows, rowid_base)``; raises ``duckdb.Error`` when the file is
-    not a readable JSON array.
-    """
-    fallback = False
+def _try_read(cur, array_path: Path, table: str, columns: dict, loc: ArrayLocation) -> Exception | None:
     try:
-        read_array_file(conn, array_path, table, columns)
-    except duckdb.Error as exc:
-        if not _is_shape_error(exc):
-            raise
-        read_array_file(conn, array_path, table, columns, fallback=True)
-        fallback = True
-    rows, base = conn.execute(f"select count(*), coalesce(min(rowid), 0) from {table}").fetchone()
-    return fallback, int(rows), int(base)
-
-
-def _try_read(conn, array_path: Path, table: str, columns: dict, loc: ArrayLocation) -> Exception | None:
-    try:
-        loc.fallback, loc.rows, loc.rowid_base = read_array_robust(conn, array_path, table, columns)
+        loc.fallback, loc.rows = read_array_robust(cur, array_path, table, columns)
         return None
     except duckdb.Error as exc:
         return exc

@@ -33,8 +33,9 @@ Mapping decisions
 - ``is_edited`` from ``edited``/``edited_unixtime``; the ``1970-01-01T…`` placeholder that old
   exports write on every message (epoch 0 in local time) means "not edited". Note: the server
   also marks a message edited on its first reaction (tdesktop #30647); nothing to do about it.
-- ``has_attachment``: ``photo``, ``file`` or ``media_type`` present (placeholders such as
-  "(File not included…)" count: the message did carry media).
+- ``has_attachment``: ``photo``, ``file`` or ``media_type`` present on a non-service message
+  (placeholders such as "(File not included…)" count: the message did carry media; a service
+  message's ``photo`` is a new group photo, not an attachment).
 - reactions (tdesktop ≥ 5.6): each ``recent[]`` entry is a known reactor with its own time
   (``recent[].date`` is local without offset → exporter time zone); ``count - len(recent)``
   more reactors are one row with ``reactor_id`` NULL. Reaction = the emoji, ``custom_emoji:<document_id>``
@@ -61,6 +62,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from pipeline.adapters import jsonstream
@@ -201,9 +203,17 @@ def load_export(ctx: LoadContext) -> None:
                                    "export with 'chats'", f"root keys found: {', '.join(head.keys) or 'none'}")
         _fill_candidates(ctx, names)
     finally:
+        _cleanup(conn)
+
+
+def _cleanup(conn) -> None:
+    try:
         conn.execute("drop view if exists _tg_m")
-        for t in ("_tg_raw", "_tg_chat", "_tg_all", "_tg_names", "_tg_members", "_tg_reactions"):
+        for t in ("_tg_names", "_tg_members", "_tg_reactions"):
             conn.execute(f"drop table if exists {t}")
+    except duckdb.Error:
+        pass  # the loader's transaction failed: its rollback removes them
+    jsonstream.drop_scratch(conn, "telegram_messages", "telegram_all", "telegram_chat")
 
 
 def _chat_meta(chat: dict, where: str, display: str) -> tuple[str, str | None, str | None]:
@@ -221,14 +231,12 @@ def _load_single_chat(ctx: LoadContext, wanted: list[str]) -> None:
     if not _chat_selected(chat_id, chat_name, wanted):
         conn.execute(f"create or replace temp view _tg_m as select * from ({_empty_select()})")
         return
-    jsonstream.load_array(conn, loc, "_tg_raw", MESSAGE_COLUMNS, ctx.tmp_dir)
+    jsonstream.load_array(conn, loc, "telegram_messages", MESSAGE_COLUMNS, ctx.tmp_dir)
     conn.execute(f"""
         create or replace temp view _tg_m as
-        select {jsonstream._sql_str(chat_id)} as chat_id,
-               {jsonstream._sql_str(chat_name) if chat_name is not None else 'null::varchar'} as chat_name,
-               'messages[' || {loc.index_sql} || ']' as loc,
-               {loc.index_sql} as seq, *
-        from _tg_raw
+        select {jsonstream.sql_literal(chat_id)} as chat_id, {jsonstream.sql_literal(chat_name)} as chat_name,
+               'messages[' || rowid || ']' as loc, rowid as seq, *
+        from {loc.table}
     """)
 
 
@@ -241,35 +249,42 @@ def _empty_select() -> str:
 def _load_account_export(ctx: LoadContext, wanted: list[str]) -> None:
     """"Export all data": every chat of chats.list and left_chats.list, one at a time (ijson)."""
     conn = ctx.conn
-    conn.execute(f"create or replace temp table _tg_all as {_empty_select()}")
     tmp = Path(ctx.tmp_dir)
     tmp.mkdir(parents=True, exist_ok=True)
     array_path = tmp / "chat_messages.json"
-    chat_no = 0
-    for list_key in ("chats", "left_chats"):
-        for index, chat in jsonstream.iter_list_items(ctx.path, f"{list_key}.list.item", display=ctx.rel_path):
-            where = f"{list_key}.list[{index}]"
-            if not isinstance(chat, dict):
-                raise ExportParseError(ctx.rel_path, where, "a chat object", f"found {type(chat).__name__}")
-            chat_id, chat_name, _ = _chat_meta(chat, where, ctx.rel_path)
-            chat_no += 1
-            messages = chat.get("messages")
-            if not _chat_selected(chat_id, chat_name, wanted) or messages is None:
-                continue
-            if not isinstance(messages, list):
-                raise ExportParseError(ctx.rel_path, f"{where}.messages", "an array of messages",
-                                       f"found {type(messages).__name__}")
-            array_path.write_bytes(orjson.dumps(messages, default=str))
-            _, _, base = jsonstream.read_array_robust(conn, array_path, "_tg_chat", MESSAGE_COLUMNS)
-            run(conn, f"""
-                insert into _tg_all by name
-                select $chat_id as chat_id, $chat_name as chat_name,
-                       $prefix || '.messages[' || (rowid - {base}) || ']' as loc,
-                       $chat_no * 4294967296 + (rowid - {base}) as seq, *
-                from _tg_chat
-            """, {"chat_id": chat_id, "chat_name": chat_name, "prefix": where, "chat_no": chat_no})
-            array_path.unlink(missing_ok=True)
-    conn.execute("create or replace temp view _tg_m as select * from _tg_all")
+    all_table = jsonstream.scratch_table("telegram_all")
+    chat_table = jsonstream.scratch_table("telegram_chat")
+    cur = jsonstream.scratch_cursor(conn)
+    try:
+        cur.execute(f"create or replace table {all_table} as {_empty_select()}")
+        chat_no = 0
+        for list_key in ("chats", "left_chats"):
+            for index, chat in jsonstream.iter_list_items(ctx.path, f"{list_key}.list.item", display=ctx.rel_path):
+                where = f"{list_key}.list[{index}]"
+                if not isinstance(chat, dict):
+                    raise ExportParseError(ctx.rel_path, where, "a chat object", f"found {type(chat).__name__}")
+                chat_id, chat_name, _ = _chat_meta(chat, where, ctx.rel_path)
+                chat_no += 1
+                messages = chat.get("messages")
+                if not _chat_selected(chat_id, chat_name, wanted) or messages is None:
+                    continue
+                if not isinstance(messages, list):
+                    raise ExportParseError(ctx.rel_path, f"{where}.messages", "an array of messages",
+                                           f"found {type(messages).__name__}")
+                array_path.write_bytes(orjson.dumps(messages, default=str))
+                jsonstream.read_array_robust(cur, array_path, chat_table, MESSAGE_COLUMNS)
+                cur.execute(f"""
+                    insert into {all_table} by name
+                    select $chat_id as chat_id, $chat_name as chat_name,
+                           $prefix || '.messages[' || rowid || ']' as loc,
+                           $chat_no * 4294967296 + rowid as seq, *
+                    from {chat_table}
+                """, {"chat_id": chat_id, "chat_name": chat_name, "prefix": where, "chat_no": chat_no})
+                array_path.unlink(missing_ok=True)
+        cur.execute(f"drop table if exists {chat_table}")
+    finally:
+        cur.close()
+    conn.execute(f"create or replace temp view _tg_m as select * from {all_table}")
 
 
 def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> None:
@@ -316,7 +331,8 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
                (edited is not null or edited_unixtime is not null)
                    and coalesce(edited_ts >= timestamptz '1970-01-02 00:00:00+00', true) as is_edited,
                case when edited_ts >= timestamptz '1970-01-02 00:00:00+00' then edited_ts end as edited_at,
-               photo is not null or file is not null or media_type is not null as has_attachment
+               type is distinct from 'service'
+                   and (photo is not null or file is not null or media_type is not null) as has_attachment
         from m
     """, params)
 
@@ -354,7 +370,7 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
             select user_id, name, ord, loc from _tg_names
             where user_id is not null and loc <> 'personal_information'
             union all
-            select user_id, member_name, -1, location from _tg_members where user_id like 'name:%'
+            select user_id, member_name, -1, loc || '.members[' || k || ']' from _tg_members where user_id like 'name:%'
         )
         select {prov}, arg_min(loc, ord) as location, user_id,
                arg_max(name, ord) filter (where name is not null) as display_name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 LANGUAGES = ("zh", "en")
 
@@ -391,6 +391,13 @@ GLOSSARY = {
 }
 
 
+def fixed(v, places: int, scale: int = 1) -> str:
+    """``v * scale`` with ``places`` decimals, rounded half up (2.25 -> 2.3, as readers expect,
+    not Python's binary round-half-even 2.2), with thousands separators."""
+    d = Decimal(repr(float(v))) * scale
+    return f"{d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+
+
 def _is_missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -433,20 +440,19 @@ class Formatter:
         if kind == "bool":
             return self.text["passed"] if v else self.text["failed"]
         if kind in ("int", "signed_int"):
-            v = float(v)
-            body = f"{abs(v):,.0f}" if v == int(v) else f"{abs(v):,.1f}"
+            body = fixed(abs(v), 0 if float(v) == int(v) else 1)
             sign = "-" if v < 0 else ("+" if kind == "signed_int" and v > 0 else "")
             return sign + body
         if kind == "num1":
-            return f"{float(v):,.1f}"
+            return fixed(v, 1)
         if kind == "num2":
-            return f"{float(v):,.2f}"
+            return fixed(v, 2)
         if kind == "pct":
-            return f"{float(v) * 100:.1f}%"
+            return fixed(v, 1, scale=100) + "%"
         if kind == "change":
-            return f"{float(v) * 100:+.1f}%"
+            return ("+" if v > 0 else "") + fixed(v, 1, scale=100) + "%"
         if kind == "minutes":
-            return f"{float(v):,.1f} {self.text['minutes_unit']}"
+            return f"{fixed(v, 1)} {self.text['minutes_unit']}"
         raise ValueError(f"unknown value kind {kind!r}")
 
     def weekday(self, iso_weekday: int) -> str:

@@ -76,21 +76,71 @@ calendar as (
 
 ),
 
+activity_spans as (
+
+    -- after an active day a person counts in WAU for 7 days and in MAU for 30 (the day itself
+    -- included), until their next active day starts a new span. One person's spans never
+    -- overlap, so counting the spans that cover a day counts distinct persons, with no range join.
+    select
+        local_date as active_date,
+        least(local_date + 7, coalesce(next_active_date, local_date + 7)) as wau_until,
+        least(local_date + 30, coalesce(next_active_date, local_date + 30)) as mau_until
+    from (
+        select
+            local_date,
+            lead(local_date) over (partition by person_key order by local_date) as next_active_date
+        from person_days
+    )
+
+),
+
+span_edges as (
+
+    select active_date as date, 1 as wau_change, 1 as mau_change from activity_spans
+    union all
+    select wau_until as date, -1 as wau_change, 0 as mau_change from activity_spans
+    union all
+    select mau_until as date, 0 as wau_change, -1 as mau_change from activity_spans
+
+),
+
+rolling_counts as (
+
+    -- running totals of span starts and ends = persons covered, from each edge date on
+    select
+        date,
+        sum(sum(wau_change)) over (order by date) as wau,
+        sum(sum(mau_change)) over (order by date) as mau
+    from span_edges
+    group by date
+
+),
+
+day_facts as (
+
+    select
+        local_date as date,
+        count(*) as dau,
+        sum(messages) as messages,
+        count(*) filter (where messages > 0) as posters
+    from person_days
+    group by local_date
+
+),
+
 rolling_activity as (
 
     select
         calendar.date,
-        count(distinct person_days.person_key) filter (where person_days.local_date = calendar.date) as dau,
-        count(distinct person_days.person_key) filter (where person_days.local_date > calendar.date - 7) as wau,
-        count(distinct person_days.person_key) as mau,
-        coalesce(sum(person_days.messages) filter (where person_days.local_date = calendar.date), 0) as messages,
-        count(distinct person_days.person_key) filter (
-            where person_days.local_date = calendar.date and person_days.messages > 0
-        ) as posters
+        coalesce(day_facts.dau, 0) as dau,
+        coalesce(rolling_counts.wau, 0) as wau,
+        coalesce(rolling_counts.mau, 0) as mau,
+        coalesce(day_facts.messages, 0) as messages,
+        coalesce(day_facts.posters, 0) as posters
     from calendar
-    left join person_days
-        on person_days.local_date between calendar.date - 29 and calendar.date
-    group by calendar.date
+    -- the latest edge on or before the day holds the day's totals
+    asof left join rolling_counts on calendar.date >= rolling_counts.date
+    left join day_facts on day_facts.date = calendar.date
 
 ),
 
@@ -114,8 +164,8 @@ final as (
     select
         rolling_activity.date,
         rolling_activity.dau,
-        rolling_activity.wau,
-        rolling_activity.mau,
+        cast(rolling_activity.wau as bigint) as wau,
+        cast(rolling_activity.mau as bigint) as mau,
         cast(rolling_activity.messages as bigint) as messages,
         rolling_activity.posters,
         cast(coalesce(daily_reactions.reactions, 0) as bigint) as reactions,
