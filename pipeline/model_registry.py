@@ -99,8 +99,9 @@ MODELS: list[ModelSpec] = [
     ModelSpec("marts/overview/overview_sources.sql", section="overview",
               deps=("staging.members", "staging.messages", "staging.reactions", "staging.membership_events",
                     "intermediate.person_lifecycle")),
-    # period KPIs (same SQL body; offsets in periods: MAU of the first day + previous period for
-    # churn before, activation days 0-6 after)
+    # period KPIs (one SQL body, two files). Offsets count periods (Dagster's unit between grains):
+    # MAU of the first day and the previous period (churn) before, activation days 0-6 after.
+    # assets/models.py currently drops offsets between different grains.
     ModelSpec("marts/kpis/kpis_weekly.sql", section="summary", **WEEKLY,
               deps=("staging.members", "staging.messages", "staging.reactions",
                     Dep("intermediate.person_days", start_offset=-5, end_offset=1),

@@ -9,7 +9,7 @@ Times are given as local wall-clock times of the community (``at(...)``) and sto
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,10 +110,6 @@ class Raw:
 def build(conn: duckdb.DuckDBPyConnection, start: date, end: date, tz: str = TZ) -> None:
     """Build every model for local dates [start, end)."""
     build_all(conn, start, end, tz)
-
-
-def days(start: date, n: int) -> list[date]:
-    return [start + timedelta(days=i) for i in range(n)]
 
 
 def rows(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[tuple]:

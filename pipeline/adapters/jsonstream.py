@@ -150,7 +150,7 @@ class EscapeFixer:
 
     def to_input_offset(self, out_offset: int) -> int:
         """Map an offset in the repaired output back to the input (each rewrite adds 2 bytes)."""
-        return out_offset - 2 * bisect.bisect_right(self.positions, out_offset)
+        return out_offset - 2 * bisect.bisect_left(self.positions, out_offset)
 
 
 def _loads(data: bytes):
@@ -818,11 +818,15 @@ def iter_list_items(path: str | Path, prefix: str, *, display: str | None = None
 
     display = display or str(path)
     index = -1
+    base = prefix[: -len(".item")] if prefix.endswith(".item") else prefix
     with RepairedReader(path) as reader:
         try:
             for index, item in enumerate(ijson.items(reader, prefix, use_float=True)):
                 yield index, item
         except ijson.JSONError as exc:
-            where = prefix.replace(".item", "[]")
-            raise ExportParseError(display, f"{where.rsplit('[', 1)[0]}[{index + 1}]",
-                                   "valid JSON", str(exc).splitlines()[0][:200]) from exc
+            message = str(exc).splitlines()[0][:200]
+            place = f"{base}[{index + 1}] (read up to byte {reader.fh.tell()})"
+            if "premature EOF" in message or "Incomplete JSON" in message:
+                raise ExportParseError(display, place, "the rest of the export",
+                                       f"the file ends early: it looks truncated ({message})") from exc
+            raise ExportParseError(display, place, "valid JSON", message) from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -187,3 +187,53 @@ def last_export_index(t: np.ndarray, windows: list[ExportWindow]) -> np.ndarray:
     for i, w in enumerate(windows):
         last = np.where(w.contains(t), i, last)
     return last
+
+
+# ---- what a platform hands back (truth + facts for the business inputs) ----------------
+
+@dataclass
+class PlatformResult:
+    source: str
+    truth: dict
+    daily: np.ndarray
+    member_keys: list
+    member_pid: np.ndarray
+    member_join_day: np.ndarray
+    member_left: np.ndarray
+    activity: np.ndarray                  # unique member*days + day of contributions
+    top_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    top_responded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    top_first_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def response_stats(tab: Mo.Table, human_top: np.ndarray, reply_rows: np.ndarray, reply_root: np.ndarray,
+                   is_human_reply: np.ndarray):
+    """First reply by another human within 7 days, for each human top-level row (rough)."""
+    first = np.full(tab.size, np.iinfo(np.int64).max, dtype=np.int64)
+    ok = is_human_reply & (reply_root >= 0)
+    ok &= tab.actor[reply_rows] != tab.actor[np.maximum(reply_root, 0)]
+    np.minimum.at(first, reply_root[ok], tab.t[reply_rows[ok]])
+    tops = np.nonzero(human_top)[0]
+    delay = (first[tops] - tab.t[tops]) / 60e6
+    responded = delay <= 7 * 24 * 60
+    return tops, responded, np.where(responded, delay, np.nan)
+
+
+def platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily, keys):
+    days = world.days
+    human = (tab.kind != Mo.K_SYS) & ~is_bot
+    act = tab.actor[human].astype(np.int64) * days + (tab.t[human] - world.start_us) // Mo.DAY_US
+    react_day = np.clip((r_t[vis] - world.start_us) // Mo.DAY_US, 0, days - 1)
+    act2 = r_who[vis].astype(np.int64) * days + react_day
+    activity = np.unique(np.concatenate([act, act2]))
+    top = human & (tab.kind == Mo.K_MSG)
+    rep = np.nonzero(human & (tab.kind == Mo.K_REPLY))[0]
+    tops, responded, first = response_stats(tab, top, rep, tab.root[rep], np.ones(rep.size, bool))
+    join_day = np.where(mem.founder, -1, (mem.join_us - world.start_us) // Mo.DAY_US)
+    left = (mem.leave_us < world.end_us) & (mem.rejoin_us >= world.end_us)
+    return PlatformResult(source=source, truth=truth, daily=daily, member_keys=keys, member_pid=mem.pid,
+                          member_join_day=join_day, member_left=left, activity=activity,
+                          top_day=(tab.t[tops] - world.start_us) // Mo.DAY_US, top_responded=responded,
+                          top_first_min=first)
+
+

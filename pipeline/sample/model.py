@@ -400,6 +400,12 @@ def sample_top_level(world: World, mem: Members, target: float, rng, channel_wei
     return t, idx, ch.astype(np.int16)
 
 
+def _laplace_offsets(rng, scale: float, n: int) -> np.ndarray:
+    """Symmetric offsets around a position: people active around a moment, before or after."""
+    mag = rng.exponential(scale, n).astype(np.int64) + 1
+    return np.where(rng.random(n) < 0.5, -mag, mag - 1)
+
+
 def sample_replies(world: World, mem: Members, top_t, top_m, top_ch, p_thread: np.ndarray,
                    rng, chain_prob: float = 0.0, self_prob: float = 0.12, eligible=None):
     """Replies to top-level messages given sorted by time.
@@ -425,11 +431,11 @@ def sample_replies(world: World, mem: Members, top_t, top_m, top_ch, p_thread: n
     t = top_t[root] + cum
     # authors: the root's author (self-reply) or someone who posted recently
     self_ = rng.random(total) < self_prob
-    p = np.searchsorted(top_t, t) - 1 - rng.exponential(40, total).astype(np.int64)
+    p = np.searchsorted(top_t, t) + _laplace_offsets(rng, 40, total)
     p = np.clip(p, 0, n - 1)
     author = np.where(self_, top_m[root], top_m[p])
-    self_ |= author == top_m[root]
-    ok = (t < world.end_us) & (cum < 10 * DAY_US) & mem.active_at(author, t)
+    accidental = (author == top_m[root]) & ~self_
+    ok = (t < world.end_us) & (cum < 10 * DAY_US) & mem.active_at(author, t) & ~accidental
     # chain: reply to the previous reply of the same thread (Discord / Telegram)
     parent = np.full(total, -1, dtype=np.int64)
     if chain_prob > 0:
@@ -460,13 +466,15 @@ def sample_reactions(world: World, mem: Members, msg_t, msg_author, p_react, rng
     total = int(k.sum())
     mi = np.repeat(msgs, k)
     t = msg_t[mi] + (rng.lognormal(np.log(40 * 60), 1.3, total) * US).astype(np.int64)
-    p = np.searchsorted(pool_t, t) - 1 - rng.exponential(60, total).astype(np.int64)
+    p = np.searchsorted(pool_t, t) + _laplace_offsets(rng, 60, total)
     who = pool_m[np.clip(p, 0, pool_m.size - 1)]
     own = (rng.random(total) < 0.04) & (msg_author[mi] >= 0)
     who = np.where(own, msg_author[mi], who)
+    # an accidental self-pick (few people around) is dropped; a deliberate one stays
+    accidental = (who == msg_author[mi]) & ~own
     main = rng.choice(n_emoji, msgs.size, p=emoji_p)
     emo = np.where(rng.random(total) < 0.72, np.repeat(main, k), rng.choice(n_emoji, total, p=emoji_p))
-    ok = (t <= max_t) & mem.active_at(who, t)
+    ok = (t <= max_t) & mem.active_at(who, t) & ~accidental
     mi, who, emo, t = mi[ok], who[ok], emo[ok], t[ok]
     key = (mi.astype(np.int64) * (mem.n + 1) + who) * 64 + emo
     _, first = np.unique(key, return_index=True)

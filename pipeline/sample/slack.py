@@ -11,7 +11,6 @@ the file of their own ``ts``. JSON as Slack writes it: 4-space indentation, ``\\
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,34 +35,6 @@ EMOJI = ["+1", "heart", "tada", "eyes", "rocket", "joy", "pray", "100", "white_c
          "clap::skin-tone-3", "fire", "spark"]
 EMOJI_P = np.array([22, 12, 10, 8, 8, 7, 6, 5, 9, 4, 6, 3], dtype=float)
 EMOJI_P /= EMOJI_P.sum()
-
-
-@dataclass
-class PlatformResult:
-    source: str
-    truth: dict
-    daily: np.ndarray
-    member_keys: list
-    member_pid: np.ndarray
-    member_join_day: np.ndarray
-    member_left: np.ndarray
-    activity: np.ndarray                  # unique member*days + day of contributions
-    top_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    top_responded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    top_first_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-
-def response_stats(tab: Mo.Table, human_top: np.ndarray, reply_rows: np.ndarray, reply_root: np.ndarray,
-                   is_human_reply: np.ndarray):
-    """First reply by another human within 7 days, for each human top-level row (rough)."""
-    first = np.full(tab.size, np.iinfo(np.int64).max, dtype=np.int64)
-    ok = is_human_reply & (reply_root >= 0)
-    ok &= tab.actor[reply_rows] != tab.actor[np.maximum(reply_root, 0)]
-    np.minimum.at(first, reply_root[ok], tab.t[reply_rows[ok]])
-    tops = np.nonzero(human_top)[0]
-    delay = (first[tops] - tab.t[tops]) / 60e6
-    responded = delay <= 7 * 24 * 60
-    return tops, responded, np.where(responded, delay, np.nan)
 
 
 def simulate(world: Mo.World):
@@ -285,7 +256,7 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> PlatformResult:
+def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.PlatformResult:
     mem, tab, windows = sim["mem"], sim["tab"], sim["windows"]
     r_msg, r_who, r_emo, r_t = sim["r"]
     phantom, is_bot, APP, GH = sim["phantom"], sim["is_bot"], sim["APP"], sim["GH"]
@@ -494,26 +465,8 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> Platform
         extra={"thread_broadcasts": int((sub == Mo.S_BROADCAST).sum()),
                "legacy_bot_messages": int((sub == Mo.S_LEGACY_BOT).sum()),
                "message_key": "channel id + ts"})
-    return _result(world, source, "U", mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily,
+    return C.platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily,
                    keys=[f"{source}:{u}" for u in uid])
-
-
-def _result(world, source, _prefix, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily, keys):
-    days = world.days
-    human = (tab.kind != Mo.K_SYS) & ~is_bot
-    act = tab.actor[human].astype(np.int64) * days + (tab.t[human] - world.start_us) // Mo.DAY_US
-    react_day = np.clip((r_t[vis] - world.start_us) // Mo.DAY_US, 0, days - 1)
-    act2 = r_who[vis].astype(np.int64) * days + react_day
-    activity = np.unique(np.concatenate([act, act2]))
-    top = human & (tab.kind == Mo.K_MSG)
-    rep = np.nonzero(human & (tab.kind == Mo.K_REPLY))[0]
-    tops, responded, first = response_stats(tab, top, rep, tab.root[rep], np.ones(rep.size, bool))
-    join_day = np.where(mem.founder, -1, (mem.join_us - world.start_us) // Mo.DAY_US)
-    left = (mem.leave_us < world.end_us) & (mem.rejoin_us >= world.end_us)
-    return PlatformResult(source=source, truth=truth, daily=daily, member_keys=keys, member_pid=mem.pid,
-                          member_join_day=join_day, member_left=left, activity=activity,
-                          top_day=(tab.t[tops] - world.start_us) // Mo.DAY_US, top_responded=responded,
-                          top_first_min=first)
 
 
 def _day_messages(grp, X, tab, texts, text_of, locals_):

@@ -76,18 +76,68 @@ period_days as (
 
 ),
 
+activity_spans as (
+
+    -- after an active day a person counts in WAU for 7 days and in MAU for 30 (the day itself
+    -- included), until their next active day starts a new span. One person's spans never
+    -- overlap, so counting the spans that cover a day counts distinct persons (as activity_daily).
+    select
+        local_date as active_date,
+        least(local_date + 7, coalesce(next_active_date, local_date + 7)) as wau_until,
+        least(local_date + 30, coalesce(next_active_date, local_date + 30)) as mau_until
+    from (
+        select
+            local_date,
+            lead(local_date) over (partition by person_key order by local_date) as next_active_date
+        from person_days
+    )
+
+),
+
+span_edges as (
+
+    select active_date as date, 1 as wau_change, 1 as mau_change from activity_spans
+    union all
+    select wau_until as date, -1 as wau_change, 0 as mau_change from activity_spans
+    union all
+    select mau_until as date, 0 as wau_change, -1 as mau_change from activity_spans
+
+),
+
+rolling_counts as (
+
+    -- running totals of span starts and ends = persons covered, from each edge date on
+    select
+        date,
+        sum(sum(wau_change)) over (order by date) as wau,
+        sum(sum(mau_change)) over (order by date) as mau
+    from span_edges
+    group by date
+
+),
+
+daily_active as (
+
+    select
+        local_date as date,
+        count(*) as dau
+    from person_days
+    group by local_date
+
+),
+
 daily_activity as (
 
     -- every day of the period, days without any contribution included (DAU = 0)
     select
         period_days.date,
-        count(distinct person_days.person_key) filter (where person_days.local_date = period_days.date) as dau,
-        count(distinct person_days.person_key) filter (where person_days.local_date > period_days.date - 7) as wau,
-        count(distinct person_days.person_key) as mau
+        coalesce(daily_active.dau, 0) as dau,
+        coalesce(rolling_counts.wau, 0) as wau,
+        coalesce(rolling_counts.mau, 0) as mau
     from period_days
-    left join person_days
-        on person_days.local_date between period_days.date - 29 and period_days.date
-    group by period_days.date
+    -- the latest edge on or before the day holds the day's totals
+    asof left join rolling_counts on period_days.date >= rolling_counts.date
+    left join daily_active on daily_active.date = period_days.date
 
 ),
 
