@@ -14,8 +14,8 @@ Target for 1–3: well under 5 s on the 2-core dev machine. The file is deleted 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -129,6 +129,8 @@ def main() -> None:
         counts = {e: conn.execute(f"select count(*) from _in_{e}").fetchone()[0]
                   for e in ("messages", "users", "reactions", "membership_events")}
         print(f"full Discord adapter load_export: {t5 - t4:6.2f} s  {counts}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak:,.0f} MB (DuckDB memory_limit 2GB, 2 threads)")
         conn.close()
     finally:
         for p in sorted(work.rglob("*"), reverse=True):

@@ -195,7 +195,6 @@ def test_plus_seven_offset_by_hand(all_samples):
     assert row == [(datetime(2026, 6, 24, 12, 6, 4, 627000, tzinfo=timezone.utc), date(2026, 6, 24),
                     "2026-06-24T19:06:04.627+07:00")]
     # exportedAt-style 7 fractional digits are accepted (truncated to microseconds)
-    assert discord.ts_sql("x")  # smoke: the helper exists
     got = _rows(conn, f"select {discord.ts_sql('$t')}", {"t": "2026-06-24T21:07:18.5322821+07:00", "tz": TZ})
     assert got == [(datetime(2026, 6, 24, 14, 7, 18, 532282, tzinfo=timezone.utc),)]
 
@@ -334,6 +333,8 @@ def test_damaged_files_fail_or_quarantine_and_the_rest_loads(tmp_path):
                        "where file_path = 'bad rows.json'") == [(n, n - 2, 2)]
     assert _rows(conn, "select count(*) from raw.messages where file_path = $p", {"p": ZULIP_PART2.name}) \
         == [(len(_load_json(ZULIP_PART2)["messages"]),)]
+    # nothing is left behind in the scratch database, failed unit included
+    assert _rows(conn, "select count(*) from duckdb_tables() where database_name = '_jsonstream'") == [(0,)]
 
 
 def test_badly_shaped_records_are_quarantined_not_fatal(tmp_path):

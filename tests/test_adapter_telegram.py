@@ -359,6 +359,7 @@ def test_damaged_exports(tmp_path):
          "ChatExport_2025-01-02/result.json at messages[5]: expected a message id, found none"),
     ]
     assert _rows(conn, "select count(*) from raw.messages where file_path = 'account.json'") == [(4,)]
+    assert _rows(conn, "select count(*) from duckdb_tables() where database_name = '_jsonstream'") == [(0,)]
 
 
 def test_find_exports(tmp_path):

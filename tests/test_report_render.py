@@ -93,7 +93,7 @@ def fill(conn) -> None:
                                             "messages": 3 * i, "posters": i % 4, "reactions": i,
                                             "stickiness": (i % 4) / (8 + i % 2)} for i, d in enumerate(days)])
     _insert(conn, "marts.growth_daily", [{"date": d, "new_members": i % 3, "left_members": i % 2,
-                                          "net_growth": i % 3 - i % 2, "total_members": 1220 + i}
+                                          "net_growth": i % 3 - i % 2, "total_members": 1221 + i}
                                          for i, d in enumerate(days)])
     _insert(conn, "marts.growth_by_source_daily", [
         {"date": date(2026, 3, 10), "source": "forum", "new_members": 3, "left_members": 1, "net_growth": 2,
@@ -167,7 +167,7 @@ def fill(conn) -> None:
         {"source": "forum", "entity": "messages", "rule": "time_in_future", "file_path": "m.csv"}])
 
 
-CHECKS = [{"name": "raw_forum_quarantine_share", "passed": True, "severity": "ERROR",
+CHECKS = [{"asset": "raw/forum", "name": "raw_forum_quarantine_share", "passed": True, "severity": "ERROR",
            "description": "quarantined share below 5%"},
           {"name": "<b>check</b>", "passed": False, "severity": "WARN", "description": XSS_NAME}]
 
@@ -380,7 +380,9 @@ def test_period_tables(rendered):
     assert "| forum | canonical | 1 | 900 | 800 | 1 | 500 | 30 | 2026-01-05 | 2026-03-15 |" in md
     # monthly growth table is weekly, clipped to the month
     month_md = rendered[(MONTH.key, "monthly", "en")][2]
-    assert "| week of 2026-03-02 |" in month_md and "| week of 2026-02-23 |" not in month_md
+    assert "| 2026-03-02 to 2026-03-08 | 6 | 3 | +3 | 1,227 |" in month_md
+    assert "| 2026-03-30 to 2026-03-31 |" not in month_md and "2026-02-23" not in month_md
+    assert "| 2026-03-09 to 2026-03-15 | 7 | 4 | +3 | 1,234 |" in month_md
 
 
 def test_empty_period_says_so(rendered):
@@ -395,7 +397,7 @@ def test_empty_period_says_so(rendered):
 
 def test_no_check_results_is_said(warehouse_conn, base_config, tmp_path):
     paths = render_report(warehouse_conn, replace(base_config, language="en"), WEEK, tmp_path)
-    assert "No check results were passed to this run." in paths["html"].read_text("utf-8")
+    assert "No check results are available for this run." in paths["html"].read_text("utf-8")
 
 
 def test_rendering_is_deterministic(warehouse_conn, base_config, tmp_path):

@@ -157,25 +157,26 @@ def load_export(ctx: LoadContext) -> None:
     params = ctx.params(channel_id=str(channel["id"]), channel_name=channel.get("name"),
                         tz=ctx.exporter_timezone, is_thread=is_thread)
     prov = ctx.provenance_sql()
+    scratch = jsonstream.scratch_name("discord_messages")
     try:
-        jsonstream.load_array(conn, loc, "discord_messages", MESSAGE_COLUMNS, ctx.tmp_dir)
+        jsonstream.load_array(conn, loc, scratch, MESSAGE_COLUMNS, ctx.tmp_dir)
         # i = the message's index in the file's messages array (for locations).
         conn.execute(f"create or replace temp view _dce_messages as select rowid as i, * from {loc.table}")
         _insert_messages(conn, prov, params)
         _insert_reactions_and_users(conn, prov, params)
         _insert_membership(conn, prov, params)
     finally:
-        _cleanup(conn)
+        _cleanup(conn, scratch)
 
 
-def _cleanup(conn) -> None:
+def _cleanup(conn, scratch: str) -> None:
     try:
         conn.execute("drop view if exists _dce_messages")
         for t in ("_dce_reactions", "_dce_people"):
             conn.execute(f"drop table if exists {t}")
     except duckdb.Error:
         pass  # the loader's transaction failed: its rollback removes them
-    jsonstream.drop_scratch(conn, "discord_messages")
+    jsonstream.drop_scratch(conn, scratch)
 
 
 def _insert_messages(conn, prov: str, params: dict) -> None:

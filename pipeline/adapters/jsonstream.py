@@ -46,8 +46,9 @@ import codecs
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -57,7 +58,7 @@ from pipeline.adapters.base import ExportParseError
 BOM = b"\xef\xbb\xbf"
 CHUNK = 8 << 20                 # copy / repair chunk size
 HEAD_LIMIT = 64 << 20           # the root keys before the array must fit in this many bytes
-TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20, 256 << 20)
+TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20)   # root members after the array: at most 16 MB
 ELEMENT_LIMIT = 16 << 20        # no single array element is expected to be bigger (diagnosis)
 
 _WS_RE = re.compile(rb"[ \t\r\n]*")
@@ -541,6 +542,12 @@ def scratch_cursor(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
     cur = conn.cursor()
     cur.execute(f"attach if not exists ':memory:' as {SCRATCH}")
     return cur
+
+
+def scratch_name(prefix: str) -> str:
+    """A scratch table name unique to this load (the scratch database is shared by every
+    connection of the DuckDB instance, so concurrent loads must not collide)."""
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
 def scratch_table(name: str) -> str:

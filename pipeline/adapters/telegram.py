@@ -187,33 +187,34 @@ def load_export(ctx: LoadContext) -> None:
     wanted = [str(c) for c in (ctx.options.get("chats") or [])]
     head = jsonstream.scan_head(ctx.path, {"messages", "chats", "left_chats"}, display=ctx.rel_path)
     names: list[tuple[str, str]] = []   # (display name, user id) known from outside the messages
+    scratch = {k: jsonstream.scratch_name(f"telegram_{k}") for k in ("messages", "all", "chat")}
     try:
         if head.stop_key == "messages":
-            _load_single_chat(ctx, wanted)
+            _load_single_chat(ctx, wanted, scratch)
         elif head.stop_key in ("chats", "left_chats") or {"about", "personal_information"} <= set(head.keys):
             info = head.values.get("personal_information")
             if isinstance(info, dict) and info.get("user_id") not in (None, "", 0):
                 full = " ".join(str(info.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
                 if full:
                     names.append((full, f"user{info['user_id']}"))
-            _load_account_export(ctx, wanted)
+            _load_account_export(ctx, wanted, scratch)
         else:
             raise ExportParseError(ctx.rel_path, "root object",
                                    "a Telegram Desktop export: a chat with 'messages', or an account "
                                    "export with 'chats'", f"root keys found: {', '.join(head.keys) or 'none'}")
         _fill_candidates(ctx, names)
     finally:
-        _cleanup(conn)
+        _cleanup(conn, scratch)
 
 
-def _cleanup(conn) -> None:
+def _cleanup(conn, scratch: dict) -> None:
     try:
         conn.execute("drop view if exists _tg_m")
         for t in ("_tg_names", "_tg_members", "_tg_reactions"):
             conn.execute(f"drop table if exists {t}")
     except duckdb.Error:
         pass  # the loader's transaction failed: its rollback removes them
-    jsonstream.drop_scratch(conn, "telegram_messages", "telegram_all", "telegram_chat")
+    jsonstream.drop_scratch(conn, *scratch.values())
 
 
 def _chat_meta(chat: dict, where: str, display: str) -> tuple[str, str | None, str | None]:
@@ -224,14 +225,14 @@ def _chat_meta(chat: dict, where: str, display: str) -> tuple[str, str | None, s
     return str(chat_id), (str(name) if name is not None else None), chat.get("type")
 
 
-def _load_single_chat(ctx: LoadContext, wanted: list[str]) -> None:
+def _load_single_chat(ctx: LoadContext, wanted: list[str], scratch: dict) -> None:
     conn = ctx.conn
     loc = jsonstream.locate_array(ctx.path, "messages", display=ctx.rel_path)
     chat_id, chat_name, _ = _chat_meta(loc.root, "root key 'id'", ctx.rel_path)
     if not _chat_selected(chat_id, chat_name, wanted):
         conn.execute(f"create or replace temp view _tg_m as select * from ({_empty_select()})")
         return
-    jsonstream.load_array(conn, loc, "telegram_messages", MESSAGE_COLUMNS, ctx.tmp_dir)
+    jsonstream.load_array(conn, loc, scratch["messages"], MESSAGE_COLUMNS, ctx.tmp_dir)
     conn.execute(f"""
         create or replace temp view _tg_m as
         select {jsonstream.sql_literal(chat_id)} as chat_id, {jsonstream.sql_literal(chat_name)} as chat_name,
@@ -246,14 +247,14 @@ def _empty_select() -> str:
             f"null::bigint as seq, {cols} where false")
 
 
-def _load_account_export(ctx: LoadContext, wanted: list[str]) -> None:
+def _load_account_export(ctx: LoadContext, wanted: list[str], scratch: dict) -> None:
     """"Export all data": every chat of chats.list and left_chats.list, one at a time (ijson)."""
     conn = ctx.conn
     tmp = Path(ctx.tmp_dir)
     tmp.mkdir(parents=True, exist_ok=True)
     array_path = tmp / "chat_messages.json"
-    all_table = jsonstream.scratch_table("telegram_all")
-    chat_table = jsonstream.scratch_table("telegram_chat")
+    all_table = jsonstream.scratch_table(scratch["all"])
+    chat_table = jsonstream.scratch_table(scratch["chat"])
     cur = jsonstream.scratch_cursor(conn)
     try:
         cur.execute(f"create or replace table {all_table} as {_empty_select()}")

@@ -48,7 +48,7 @@ RC = {
 }
 COLORS = {"new": "#2e7d32", "left": "#c62828", "total": "#1565c0", "dau": "#1565c0", "wau": "#ef6c00",
           "mau": "#6a1b9a", "bar": "#1565c0", "period": "#fff3cd"}
-WIDE = (8.0, 3.2)
+WIDE = (10.0, 3.4)   # inches; 1 in = 72 pt = 96 CSS px, so 960 px: the page width
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def heatmap_chart(cells: list[dict], f: Formatter) -> Chart | None:
     levels = MaxNLocator(nbins=6, integer=True).tick_values(0, max(grid.max(), 1))
     norm = BoundaryNorm(levels, ncolors=256)
     with plt.rc_context({**RC, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(8.0, 2.8))
+        fig, ax = plt.subplots(figsize=(10.0, 3.0))
         _grid(ax, grid, "Blues", norm)
         ax.set_yticks(range(7), [f.weekday(i) for i in range(1, 8)])
         ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
@@ -181,7 +181,7 @@ def cohort_chart(rows: list[dict], f: Formatter) -> Chart | None:
         if r["retention_rate"] is not None:
             grid[cohorts.index(r["cohort_week"]), int(r["weeks_since"])] = r["retention_rate"]
     with plt.rc_context({**RC, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.32 * len(cohorts)))
+        fig, ax = plt.subplots(figsize=(10.0, 1.0 + 0.3 * len(cohorts)))
         _grid(ax, grid, "Greens", Normalize(0, 1))
         for i in range(grid.shape[0]):
             for k in range(grid.shape[1]):
@@ -203,7 +203,7 @@ def channels_chart(rows: list[dict], f: Formatter) -> Chart | None:
     several_sources = len({r["source"] for r in rows}) > 1
     labels = [f"{r['channel']} ({r['source']})" if several_sources else str(r["channel"]) for r in rows]
     with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(8.0, 0.8 + 0.3 * len(rows)))
+        fig, ax = plt.subplots(figsize=(10.0, 0.8 + 0.28 * len(rows)))
         y = range(len(rows))[::-1]
         ax.barh(list(y), [r["messages"] for r in rows], color=COLORS["bar"])
         ax.set_yticks(list(y), labels)

@@ -64,7 +64,8 @@ def tables_read(grain: str) -> list[str]:
     """Every warehouse relation the report queries read (for metrics.json's provenance)."""
     found = {f"marts.kpis_{grain}"}   # kpis.sql names it by grain: 'marts.kpis_' || $grain
     for path in QUERY_DIR.glob("*.sql"):
-        found |= {r for r in _RELATION.findall(path.read_text(encoding="utf-8")) if not r.endswith("_")}
+        sql = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+        found |= {r for r in _RELATION.findall(sql) if not r.endswith("_")}
     return sorted(found)
 
 

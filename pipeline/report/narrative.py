@@ -17,9 +17,9 @@ HEADLINE = ["new_members", "net_growth", "total_members", "active_members", "avg
 
 def change_phrase(data: ReportData, metric: str, f: Formatter) -> str:
     k = data.kpi(metric)
-    if k.change is None:
-        return f.t("n_change_na")
     previous = f.metric(metric, k.previous)
+    if k.change is None:
+        return f.t("n_change_na") if k.previous is None or k.value is None else f.t("n_change_from_zero", previous=previous)
     if k.change == 0:
         return f.t("n_change_flat", previous=previous)
     key = "n_change_up" if k.change > 0 else "n_change_down"

@@ -16,8 +16,8 @@ No Dagster import: the report asset calls :func:`render_report` per partition.
 from __future__ import annotations
 
 import json
-import math
 import re
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,9 +149,10 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
     slots = [{"rank": i, "slot": f.slot(r["weekday"], r["hour"]), "messages": r["messages"]}
              for i, r in enumerate(narrative.best_slots(data), start=1)]
     channels = [{**r, "share": r["messages"] / channel_total if channel_total else None} for r in t["channels"]]
-    bucket_label = "date" if period.grain == "weekly" else "period"
-    buckets = [{**r, bucket_label: r["bucket_start"] if period.grain == "weekly"
-                else f.t("week_of", start=f.value("date", max(r["bucket_start"], period.start)))}
+    # weekly report: one row per day; monthly: per ISO week, clipped to the month
+    buckets = [{**r, "period": r["bucket_start"].isoformat() if period.grain == "weekly" else f.t(
+                    "date_range", start=max(r["bucket_start"], period.start).isoformat(),
+                    end=min(r["bucket_start"] + timedelta(days=6), period.last_day).isoformat())}
                for r in t["growth_buckets"]]
 
     blocks = {
@@ -165,7 +166,7 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
         ],
         "growth": [
             _chart(f, "chart_members", charts.members_chart(t["growth_series"], period.start, f)),
-            _table(f, "table_growth_over_time", [(bucket_label, "date" if bucket_label == "date" else "text"),
+            _table(f, "table_growth_over_time", [("period", "date"),
                                                  ("new_members", "int"), ("left_members", "int"),
                                                  ("net_growth", "signed_int"), ("total_members", "int")], buckets),
             _table(f, "table_growth_by_source", [("source", "text"), ("new_members", "int"),
@@ -186,9 +187,9 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
             _table(f, "table_channels", [("source", "text"), ("channel", "text"), ("messages", "int"),
                                          ("share", "pct"), ("replies", "int"), ("attachments", "int"),
                                          ("avg_text_length", "num1")], channels),
-            _table(f, "table_hot_threads", [("sent_date", "date"), ("channel", "text"), ("member", "text"),
+            _table(f, "table_hot_threads", [("sent_date", "date"), ("channel", "text"), ("author", "text"),
                                             ("text", "text"), ("replies", "int"), ("reactions", "int"),
-                                            ("score", "int")], t["hot_threads"]),
+                                            ("score", "int")], [{**r, "author": r["member"]} for r in t["hot_threads"]]),
         ],
         "interaction": [
             _table(f, "table_connectors", [("rank", "int"), ("member", "text"), ("persons_replied", "int"), ("replies", "int")],
@@ -200,11 +201,11 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
                    t["files_by_source"]),
             _table(f, "table_quarantine", [("source", "text"), ("entity", "text"), ("rule", "text"),
                                            ("rows", "int")], t["quarantine_by_rule"]),
-            _table(f, "table_checks", [("check", "text"), ("result", "bool"), ("severity", "text"),
-                                       ("description", "text")],
-                   [{"check": c.get("name"), "result": c.get("passed"), "severity": c.get("severity"),
-                     "description": c.get("description")} for c in data.checks or []])
-            if data.checks is not None else Block("empty", f.t("table_checks"), note=f.t("checks_none")),
+            _table(f, "table_checks", [("asset", "text"), ("check", "text"), ("result", "bool"),
+                                       ("severity", "text"), ("description", "text")],
+                   [{"asset": c.get("asset"), "check": c.get("name"), "result": c.get("passed"),
+                     "severity": c.get("severity"), "description": c.get("description")} for c in data.checks])
+            if data.checks else Block("empty", f.t("table_checks"), note=f.t("checks_none")),
         ],
         "glossary": [_table(f, "table_glossary", [("term", "text"), ("definition", "text")],
                             [{"term": term, "definition": d} for _, term, d in GLOSSARY[f.language]])],
@@ -215,10 +216,8 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
 
 
 def metrics_document(data: ReportData) -> dict:
-    """metrics.json: the mart's KPI values as stored, the previous period's, and the relative change."""
-    def clean(v):
-        return None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else v
-
+    """metrics.json: the mart's KPI values as stored (NULL/NaN -> null), the previous period's, and
+    the relative change."""
     p = data.period
     return {
         "period": {"grain": p.grain, "key": p.key, "label": p.label, "start": p.start.isoformat(),
@@ -226,8 +225,7 @@ def metrics_document(data: ReportData) -> dict:
         "community": data.community["name"],
         "language": data.language,
         "generated_from": data.generated_from,
-        "metrics": {m: {"value": clean(k.value), "previous": clean(k.previous), "change": clean(k.change)}
-                    for m, k in data.kpis.items()},
+        "metrics": {m: {"value": k.value, "previous": k.previous, "change": k.change} for m, k in data.kpis.items()},
     }
 
 

@@ -181,6 +181,29 @@ def truth_block(world: Mo.World, platform: str, tab: Mo.Table, is_bot_row: np.nd
     return out, daily
 
 
+def add_late_reactions(rng, mem, tab, human: np.ndarray, r, windows: list[ExportWindow], emoji: int):
+    """A few reactions, on messages both exports contain, that only the later export sees.
+
+    ``r`` = (msg, member, emoji, t) sorted by (msg, t); returns the same, deduplicated.
+    """
+    r_msg, r_who, r_emo, r_t = r
+    x1 = windows[0].export_us
+    ov = np.nonzero(human & (tab.t >= windows[1].lo_us) & (tab.t < x1 - Mo.DAY_US))[0]
+    late_m = ov[rng.permutation(ov.size)[:max(5, ov.size // 30)]]
+    pool = np.nonzero(human)[0]
+    near = np.clip(np.searchsorted(tab.t[pool], tab.t[late_m]) - 2, 0, pool.size - 1)
+    who = tab.actor[pool[near]]
+    ok = mem.active_at(who, x1 + Mo.HOUR_US) & (who != tab.actor[late_m])
+    r_msg = np.concatenate([r_msg, late_m[ok]])
+    r_who = np.concatenate([r_who, who[ok]]).astype(np.int32)
+    r_emo = np.concatenate([r_emo, np.full(int(ok.sum()), emoji, dtype=np.int16)])
+    r_t = np.concatenate([r_t, np.full(int(ok.sum()), x1 + 5 * Mo.HOUR_US, dtype=np.int64)])
+    key = (r_msg.astype(np.int64) * (mem.n + 1) + r_who) * 64 + r_emo
+    _, first = np.unique(key, return_index=True)
+    sel = first[np.lexsort((r_t[first], r_msg[first]))]
+    return r_msg[sel], r_who[sel], r_emo[sel], r_t[sel]
+
+
 def last_export_index(t: np.ndarray, windows: list[ExportWindow]) -> np.ndarray:
     """For each row, the index of the last export that contains it (-1: none)."""
     last = np.full(t.size, -1, dtype=np.int64)
@@ -201,6 +224,7 @@ class PlatformResult:
     member_join_day: np.ndarray
     member_left: np.ndarray
     activity: np.ndarray                  # unique member*days + day of contributions
+    member_seen: np.ndarray               # the member's id is in the exports (author/actor; Slack: users.json)
     top_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     top_responded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     top_first_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -219,7 +243,8 @@ def response_stats(tab: Mo.Table, human_top: np.ndarray, reply_rows: np.ndarray,
     return tops, responded, np.where(responded, delay, np.nan)
 
 
-def platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily, keys):
+def platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily, keys,
+                    all_listed: bool = False):
     days = world.days
     human = (tab.kind != Mo.K_SYS) & ~is_bot
     act = tab.actor[human].astype(np.int64) * days + (tab.t[human] - world.start_us) // Mo.DAY_US
@@ -231,8 +256,9 @@ def platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, tru
     tops, responded, first = response_stats(tab, top, rep, tab.root[rep], np.ones(rep.size, bool))
     join_day = np.where(mem.founder, -1, (mem.join_us - world.start_us) // Mo.DAY_US)
     left = (mem.leave_us < world.end_us) & (mem.rejoin_us >= world.end_us)
+    seen = np.ones(mem.n, dtype=bool) if all_listed else np.isin(np.arange(mem.n), tab.actor)
     return PlatformResult(source=source, truth=truth, daily=daily, member_keys=keys, member_pid=mem.pid,
-                          member_join_day=join_day, member_left=left, activity=activity,
+                          member_join_day=join_day, member_left=left, activity=activity, member_seen=seen,
                           top_day=(tab.t[tops] - world.start_us) // Mo.DAY_US, top_responded=responded,
                           top_first_min=first)
 

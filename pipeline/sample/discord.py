@@ -189,6 +189,7 @@ def simulate(world: Mo.World):
     author = np.where(is_bot, -1, tab.actor)
     r_msg, r_who, r_emo, r_t = Mo.sample_reactions(world, mem, tab.t, author, p, rng, tab.t[pool],
                                                    tab.actor[pool], len(EMOJI), EMOJI_P, x2)
+    r_msg, r_who, r_emo, r_t = C.add_late_reactions(rng, mem, tab, human, (r_msg, r_who, r_emo, r_t), windows, 4)
     # snowflakes: creation time = message time (ms)
     sid = snowflake(tab.t, np.arange(n))
     thread_sys = np.nonzero(tab.sub == Mo.S_THREAD)[0]

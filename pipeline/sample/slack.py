@@ -10,6 +10,7 @@ the file of their own ``ts``. JSON as Slack writes it: 4-space indentation, ``\\
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -208,19 +209,7 @@ def simulate(world: Mo.World):
     author = np.where(is_bot, -1, tab.actor)
     r_msg, r_who, r_emo, r_t = Mo.sample_reactions(world, mem, tab.t, author, p, rng, tab.t[pool],
                                                    tab.actor[pool], len(EMOJI), EMOJI_P, x2)
-    # a few reactions in the overlap that only the later export sees
-    late_m = ov[rng.permutation(ov.size)[:max(5, ov.size // 30)]]
-    lw = tab.actor[pool[np.clip(np.searchsorted(tab.t[pool], tab.t[late_m]) - 2, 0, pool.size - 1)]]
-    okl = mem.active_at(lw, x1 + Mo.HOUR_US) & (lw != tab.actor[late_m])
-    r_msg = np.concatenate([r_msg, late_m[okl]])
-    r_who = np.concatenate([r_who, lw[okl]]).astype(np.int32)
-    r_emo = np.concatenate([r_emo, np.full(okl.sum(), 4, dtype=np.int16)])
-    r_t = np.concatenate([r_t, np.full(okl.sum(), x1 + 5 * Mo.HOUR_US, dtype=np.int64)])
-    key = (r_msg.astype(np.int64) * (M + 1) + r_who) * 64 + r_emo
-    _, first = np.unique(key, return_index=True)
-    o = np.lexsort((r_t[first], r_msg[first]))
-    sel = first[o]
-    r_msg, r_who, r_emo, r_t = r_msg[sel], r_who[sel], r_emo[sel], r_t[sel]
+    r_msg, r_who, r_emo, r_t = C.add_late_reactions(rng, mem, tab, human, (r_msg, r_who, r_emo, r_t), windows, 4)
     # Slack lists at most some reactors: now and then count > len(users)
     r_counts = np.bincount(r_msg, minlength=n)
     phantom = np.where((r_counts >= 3) & (rng.random(n) < 0.12), rng.integers(1, 6, n), 0)
@@ -252,8 +241,13 @@ def _ordinal(d: int) -> str:
     return f"{d}{'th' if 10 <= d % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(d % 10, 'th')}"
 
 
+_URL = re.compile(r"https?://[^\s，。（）()<>]+")
+
+
 def _esc(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn as stored: &, <, > escaped; links wrapped in <…>."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _URL.sub(lambda m: f"<{m.group(0)}>", s)
 
 
 def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.PlatformResult:
@@ -466,7 +460,7 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
                "legacy_bot_messages": int((sub == Mo.S_LEGACY_BOT).sum()),
                "message_key": "channel id + ts"})
     return C.platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily,
-                   keys=[f"{source}:{u}" for u in uid])
+                   keys=[f"{source}:{u}" for u in uid], all_listed=True)
 
 
 def _day_messages(grp, X, tab, texts, text_of, locals_):

@@ -36,7 +36,7 @@ MEDIA = [  # kind, file name, mime, (w, h)
     ("sticker", "sticker.webp", "image/webp", (512, 512)),
 ]
 STICKER_EMOJI = ["👍", "😂", "🙏", "🎉"]
-_ENTITY = re.compile(r"(`[^`]+`|https?://[^\s，。)]+|@[A-Za-z0-9_]{3,}|#[A-Za-z0-9_\u4e00-\u9fff]+)")
+_ENTITY = re.compile(r"(`[^`]+`|https?://[^\s，。（）()]+|@[A-Za-z0-9_]{3,}|#[A-Za-z0-9_\u4e00-\u9fff]+)")
 
 
 def tg_text(s: str):
@@ -100,6 +100,7 @@ def simulate(world: Mo.World):
     g_t = mem.join_us[greet] + (rng.uniform(60, 1800, greet.size) * Mo.US).astype(np.int64)
     g_ok = mem.active_at(greet, g_t) & (g_t < world.end_us)
     greet, g_t = greet[g_ok], g_t[g_ok]
+    invited = np.intersect1d(invited, greet)        # an added member's id shows up in their first words
     dx = int(days * 0.48)
     extra_t = [world.local_midnight(dx) + (23 * 3600 + 59 * 60 + 5) * Mo.US,
                world.local_midnight(dx + 1) + (60 + 2) * Mo.US,
@@ -184,6 +185,7 @@ def simulate(world: Mo.World):
     att = human & (tab.sub == Mo.S_NORMAL) & (rng.random(n) < np.where(tab.kind == Mo.K_MSG, 0.06, 0.02))
     sticker = human & (tab.kind == Mo.K_REPLY) & (tab.subject == 0) & (rng.random(n) < 0.03)
     tab.att = np.where(sticker, 3, np.where(att, media, -1)).astype(np.int8)
+    tab.edit_t[sticker] = -1                        # a sticker cannot be edited
 
     pool = np.nonzero(human & (tab.sub != Mo.S_SPAM))[0]
     p = np.where(human & (tab.sub != Mo.S_SPAM), np.where(tab.kind == Mo.K_MSG, 0.3, 0.12), 0.0)
@@ -191,6 +193,8 @@ def simulate(world: Mo.World):
     author = np.where(is_bot, -1, tab.actor)
     r_msg, r_who, r_emo, r_t = Mo.sample_reactions(world, mem, tab.t, author, p, rng, tab.t[pool],
                                                    tab.actor[pool], len(EMOJI), EMOJI_P, x2)
+    r_msg, r_who, r_emo, r_t = C.add_late_reactions(rng, mem, tab, human & (tab.sub != Mo.S_SPAM),
+                                                    (r_msg, r_who, r_emo, r_t), windows, 2)
     r_t = r_t // Mo.US * Mo.US
     return dict(mem=mem, tab=tab, windows=windows, ids=ids, r=(r_msg, r_who, r_emo, r_t), is_bot=is_bot,
                 BOT=BOT, title_t=title_t)

@@ -49,8 +49,8 @@ EN_FIRST = [
 # Appended to a display name that is already taken (platform display names repeat in real
 # life, but the sample keeps them unique so Telegram service messages, which name members
 # only by display name, can be resolved).
-NAME_SUFFIXES_ZH = ["| 深圳", "| 杭州", "@独立开发", "| 北京", "🚀", "| 成都", "_dev", "| 上海", "✨", "| 广州"]
-NAME_SUFFIXES_EN = ["| SZ", "| HZ", "(indie)", "| BJ", "🚀", "| CD", "_dev", "| SH", "✨", "| GZ"]
+NAME_SUFFIXES_ZH = ["| 深圳", "| 杭州", "@独立开发", "| 北京", "🚀", "| 成都", "@开源", "| 上海", "✨", "| 广州"]
+NAME_SUFFIXES_EN = ["| SZ", "| HZ", "(indie)", "| BJ", "🚀", "| CD", "(OSS)", "| SH", "✨", "| GZ"]
 
 REGIONS_ZH = ["北京", "上海", "深圳", "杭州", "广州", "成都", "武汉", "南京", "西安", "苏州", "厦门", "香港", "海外"]
 REGIONS_EN = ["Beijing", "Shanghai", "Shenzhen", "Hangzhou", "Guangzhou", "Chengdu", "Wuhan", "Nanjing",
@@ -82,7 +82,7 @@ SLOTS = {
              "ClickHouse", "gRPC", "WebAssembly"],
     "ver": ["1.2", "2.0", "3.11", "3.12", "18", "20", "22 LTS", "0.9", "1.80", "1.22", "5.4", "15", "16.2", "4.1"],
     "os": ["macOS 15", "Ubuntu 24.04", "Windows 11", "WSL2", "Arch Linux", "Debian 12", "M3 MacBook", "树莓派 5"],
-    "err": ["permission denied", "EADDRINUSE: address already in use :::3000", "error[E0502]: cannot borrow `x` as mutable",
+    "err": ["permission denied", "EADDRINUSE: address already in use :::3000", "error[E0502]: cannot borrow x as mutable",
             "ModuleNotFoundError: No module named 'numpy'", "CORS policy: No 'Access-Control-Allow-Origin'",
             "OOMKilled", "segmentation fault (core dumped)", "connection reset by peer", "SSL: CERTIFICATE_VERIFY_FAILED",
             "ERR_PNPM_PEER_DEP_ISSUES", "context deadline exceeded", "hydration mismatch", "too many open files",

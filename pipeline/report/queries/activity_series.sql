@@ -3,9 +3,7 @@ select
     date,
     dau,
     wau,
-    mau,
-    messages,
-    reactions
+    mau
 from marts.activity_daily
 where date >= $chart_start and date < $period_end
 order by date

@@ -3,7 +3,6 @@ select
     date,
     new_members,
     left_members,
-    net_growth,
     total_members
 from marts.growth_daily
 where date >= $chart_start and date < $period_end
