@@ -95,7 +95,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
 
 
 def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
-            log=print) -> RunSummary:
+            log=print, log_level: str = "WARNING") -> RunSummary:
     from pipeline.definitions import build_definitions  # heavy import: only when running
 
     prepare_dagster_home(config)
@@ -107,6 +107,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         graph_assets = list(defs.assets) + list(defs.asset_checks or [])
         t0 = time.monotonic()
         result = dg.materialize(graph_assets, selection=keys, instance=instance, resources=defs.resources,
+                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                                 tags={**(tags or {}), PID_TAG: str(os.getpid())}, raise_on_error=False)
         for evaluation in result.get_asset_check_evaluations():
             if not evaluation.passed:
