@@ -24,7 +24,6 @@ streamed to disk; the platforms are written by parallel processes).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -131,8 +130,8 @@ def generate_sample(out_dir: Path, scale: str = "small", seed: int = 7, language
                     workers: int | None = None, overwrite: bool = False) -> Path:
     """Write a complete sample project into ``out_dir``; return the path of its community.yaml.
 
-    ``workers``: processes writing the platforms in parallel (default 1 for small, up to 3
-    for large). Output does not depend on it. ``overwrite``: replace an existing sample in
+    ``workers``: processes writing the platforms in parallel (default 1 for small, 3 for
+    large). Output does not depend on it. ``overwrite``: replace an existing sample in
     ``out_dir`` (otherwise a non-empty landing/inputs folder is an error).
     """
     out_dir = Path(out_dir)
@@ -140,7 +139,7 @@ def generate_sample(out_dir: Path, scale: str = "small", seed: int = 7, language
     out_dir.mkdir(parents=True, exist_ok=True)
     _clear(out_dir, overwrite)
     if workers is None:
-        workers = 1 if scale == "small" else min(3, os.cpu_count() or 1)
+        workers = 1 if scale == "small" else 3       # one process per platform (they share the cores)
     jobs = [(scale, seed, language, i, str(out_dir)) for i in (1, 2, 0)]   # biggest first
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -17,11 +17,10 @@ with plain ``bytes.replace`` passes, which is fast enough for millions of messag
 from __future__ import annotations
 
 import codecs
-import re
 
 import orjson
 
-_MAX_DEPTH = 12
+_MAX_DEPTH = 40
 _OPTS = orjson.OPT_INDENT_2
 
 
@@ -30,32 +29,46 @@ def dumps2(obj) -> bytes:
     return orjson.dumps(obj, option=_OPTS)
 
 
-def reindent(data: bytes, unit: int, base: int = 0) -> bytes:
+def reindent(data: bytes, unit: int, base: int = 0, zero_lines: bool = True, depth: int = 6) -> bytes:
     """Turn orjson's 2-space indentation into ``unit`` spaces per level, ``base`` levels deeper.
 
     Only lines after a newline are touched: the first line of ``data`` is where the caller
     puts it (after a key, or after the ``\\n`` it kept from a sliced batch).
+    ``zero_lines=False`` promises there is no line at depth 0 (a sliced batch of array
+    items), which saves a pass. ``depth``: the deepest nesting expected (deeper input is
+    handled too, with more passes).
 
-    Line-leading runs of spaces are first replaced by a NUL byte plus a byte naming their depth
-    (deepest first, so no run is a prefix of an unprocessed one), then expanded. NUL
-    never occurs raw inside JSON output, so the markers are unambiguous.
+    2-space output only needs shifting (one pass). Otherwise line-leading runs of spaces are
+    first replaced by a NUL byte plus a byte naming their depth (deepest first, so no run is
+    a prefix of an unprocessed one), then expanded; NUL never occurs raw inside JSON
+    output, so the markers are unambiguous.
     """
-    if unit == 2 and base == 0:
-        return data
-    for k in range(_MAX_DEPTH, 0, -1):
+    if unit == 2:
+        return data.replace(b"\n", b"\n" + b"  " * base) if base else data
+    original = data
+    for k in range(depth, 0, -1):
         data = data.replace(b"\n" + b"  " * k, b"\n\x00" + bytes((0x40 + k,)))
-    if base:
+    if b"\x00" + bytes((0x40 + depth,)) + b" " in data:   # deeper than expected
+        if depth >= _MAX_DEPTH:
+            raise ValueError("JSON nested deeper than jsonfmt._MAX_DEPTH")
+        return reindent(original, unit, base, zero_lines, _MAX_DEPTH)
+    if base and zero_lines:
         data = data.replace(b"\n", b"\n" + b" " * (unit * base))
-    for k in range(1, _MAX_DEPTH + 1):
-        data = data.replace(b"\x00" + bytes((0x40 + k,)), b" " * (unit * k))
+        base = 0
+    for k in range(1, depth + 1):
+        data = data.replace(b"\x00" + bytes((0x40 + k,)), b" " * (unit * (k + base)))
     return data
 
 
 # ---- Slack (PHP json_encode) ----------------------------------------------------------
 
 def _php_escape(err: UnicodeEncodeError):
+    run = err.object[err.start:err.end]
+    fast = run.encode("unicode_escape")            # \\uXXXX for the BMP above Latin-1
+    if b"\\x" not in fast and b"\\U" not in fast:
+        return fast.decode("ascii"), err.end
     out = []
-    for ch in err.object[err.start:err.end]:
+    for ch in run:
         o = ord(ch)
         if o > 0xFFFF:
             o -= 0x10000
@@ -77,16 +90,32 @@ def slack_dumps(obj) -> bytes:
 
 # ---- DiscordChatExporter ---------------------------------------------------------------
 
-_NON_BMP = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")
+_SURROGATES: dict[bytes, bytes] = {}
 
 
-def _surrogates(m: re.Match) -> bytes:
-    o = ord(m.group(0).decode("utf-8")) - 0x10000
-    return b"\\u%04X\\u%04X" % (0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF))
+def _surrogates(utf8: bytes) -> bytes:
+    esc = _SURROGATES.get(utf8)
+    if esc is None:
+        o = ord(utf8.decode("utf-8")) - 0x10000
+        esc = _SURROGATES[utf8] = b"\\u%04X\\u%04X" % (0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF))
+    return esc
 
 
 def dce_escape(data: bytes) -> bytes:
-    return _NON_BMP.sub(_surrogates, data)
+    """Characters above the BMP as uppercase surrogate-pair escapes (DCE/System.Text.Json).
+
+    Every such character is 4 UTF-8 bytes starting with F0-F4; splitting on the lead byte
+    keeps the scan in C."""
+    for lead in (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4"):
+        if lead not in data:
+            continue
+        parts = data.split(lead)
+        out = [parts[0]]
+        for part in parts[1:]:
+            out.append(_surrogates(lead + part[:3]))
+            out.append(part[3:])
+        data = b"".join(out)
+    return data
 
 
 def dce_value(obj, depth: int) -> bytes:
@@ -107,4 +136,4 @@ def items_chunk(items: list, unit: int, depth: int) -> bytes:
     Join consecutive chunks with ``b","``; close the array with ``\\n<indent(depth-1)>]``.
     """
     data = dumps2(items)              # b"[\n  {...},\n  {...}\n]"
-    return reindent(data[1:-2], unit, depth - 1)
+    return reindent(data[1:-2], unit, depth - 1, zero_lines=False)

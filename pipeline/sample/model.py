@@ -69,7 +69,7 @@ SCALES = {
     "small": Scale("small", date(2026, 8, 3), 112, 300,
                    {"slack": 6200, "discord": 5600, "telegram": 4800}, 1000),
     "large": Scale("large", date(2025, 11, 24), 364, 100_000,
-                   {"slack": 2_900_000, "discord": 3_700_000, "telegram": 3_200_000}, None),
+                   {"slack": 3_050_000, "discord": 3_850_000, "telegram": 3_300_000}, None),
 }
 
 

@@ -471,6 +471,7 @@ def _day_messages(grp, X, tab, texts, text_of, locals_):
     cols = {k: getattr(tab, k)[grp].tolist() for k in
             ("t", "actor", "kind", "sub", "chan", "tpl", "a", "b", "zh", "mention", "subject", "root",
              "edit_t", "att", "pin_t", "ref")}
+    uuids = C.uuids_for(seed, grp)
     out = []
     for j, i in enumerate(grp.tolist()):
         t, actor, kind, sub = cols["t"][j], cols["actor"][j], cols["kind"][j], cols["sub"][j]
@@ -516,7 +517,7 @@ def _day_messages(grp, X, tab, texts, text_of, locals_):
             msg = {"user": app_uid, "type": "message", "ts": ts, "bot_id": L["app_bot"], "app_id": L["app_id"],
                    "text": text, "team": team, "bot_profile": L["bot_profile"]}
         else:
-            msg = {"user": uid[actor], "type": "message", "ts": ts, "client_msg_id": C.uuid_for(seed, i),
+            msg = {"user": uid[actor], "type": "message", "ts": ts, "client_msg_id": uuids[j],
                    "text": text, "team": team}
         if sub == Mo.S_BROADCAST:
             msg["subtype"] = "thread_broadcast"

@@ -204,8 +204,7 @@ def simulate(world: Mo.World):
 # Writing
 # --------------------------------------------------------------------------------------
 
-def _local(t_us: int) -> str:
-    return f"{C.local_dt(t_us):%Y-%m-%dT%H:%M:%S}"
+_local = C.local_iso_s
 
 
 def bot_user_id(seed: int) -> str:
@@ -234,7 +233,7 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
         t, kind, sub, actor = cols["t"][j], cols["kind"][j], cols["sub"][j], cols["actor"][j]
         secs = t // Mo.US
         msg = {"id": cols["id"][j], "type": "service" if kind == Mo.K_SYS else "message",
-               "date": _local(t), "date_unixtime": str(secs)}
+               "date": cols["date"][j], "date_unixtime": str(secs)}
         subject = cols["subject"][j]
         if kind == Mo.K_SYS:
             msg["actor"] = names[actor]
@@ -328,6 +327,7 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
                 chunk = rows[s0:s0 + C.CHUNK]
                 cols = {k: getattr(tab, k)[chunk].tolist() for k in colnames}
                 cols["id"] = ids[chunk].tolist()
+                cols["date"] = C.local_iso_s_many(tab.t[chunk])
                 items = [message(i, X, cols, jj) for jj, i in enumerate(chunk.tolist())]
                 fh.write((b"" if first else b",") + J.items_chunk(items, 1, 2))
                 first = False

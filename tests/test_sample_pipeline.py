@@ -1,0 +1,96 @@
+"""The demo path: generate the small sample community, `community-report run` it, and compare the
+warehouse with the generator's own ground truth (data/sample_truth.json), an independent count
+made while the exports were written."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from pipeline.sample.generator import generate_sample
+
+REQUIRED_KPIS = {"new_members", "left_members", "net_growth", "total_members", "avg_dau", "wau", "mau",
+                 "stickiness", "messages", "active_members", "activation_rate_7d", "churn_rate",
+                 "response_rate", "median_first_response_minutes", "reactions_per_message"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sample")
+    config = generate_sample(root, scale="small", seed=7, language="zh")
+    assert main(["run", "--config", str(config)]) == 0
+    truth = json.loads((root / "data" / "sample_truth.json").read_text("utf-8"))
+    conn = duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True)
+    yield root, truth, conn
+    conn.close()
+
+
+def test_messages_per_source_and_kind_match_truth(sample):
+    _, truth, conn = sample
+    for source, t in truth["sources"].items():
+        staged = dict(conn.execute("select kind, count(*) from staging.messages where source = $s group by kind",
+                                   {"s": source}).fetchall())
+        assert staged == {k: t["messages"][k] for k in ("message", "reply", "system")}, source
+        bots = conn.execute("select count(*) from staging.messages where source = $s and is_bot",
+                            {"s": source}).fetchone()[0]
+        assert bots == t["bot_messages"]["total"], source
+
+
+def test_membership_events_match_truth(sample):
+    _, truth, conn = sample
+    for source, t in truth["sources"].items():
+        events = dict(conn.execute(
+            "select event, count(*) from staging.membership_events where source = $s group by event",
+            {"s": source}).fetchall())
+        # the truth's join count includes the bot accounts' joins ("bot_join" says how many)
+        assert events.get("join", 0) == t["membership_events"]["join"], source
+        assert events.get("leave", 0) == t["membership_events"]["leave"], source
+
+
+def test_daily_human_messages_match_truth(sample):
+    _, truth, conn = sample
+    daily = {str(d): n for d, n in conn.execute("select date, messages from marts.activity_daily").fetchall()}
+    expected = {d: n for d, n in truth["daily_messages"].items()}
+    assert {d: daily.get(d, 0) for d in expected} == expected
+    assert sum(daily.values()) == truth["totals"]["human_content_messages"]
+
+
+def test_raw_rows_are_staged_quarantined_or_duplicates(sample):
+    _, truth, conn = sample
+    for source, t in truth["sources"].items():
+        read, loaded, quarantined = conn.execute(
+            "select sum(messages_read), sum(messages_loaded), sum(messages_quarantined) from raw.files "
+            "where source = $s and status = 'loaded'", {"s": source}).fetchone()
+        staged = conn.execute("select count(*) from staging.messages where source = $s", {"s": source}).fetchone()[0]
+        assert read == t["message_rows_in_files"], source
+        assert read == loaded + quarantined
+        duplicates = loaded - staged
+        assert duplicates == t["message_rows_in_files"] - t["messages"]["total"] - quarantined, source
+    assert conn.execute("select count(*) from raw.files where status = 'failed'").fetchone()[0] == 0
+
+
+def test_every_complete_period_has_a_report(sample):
+    root, _, conn = sample
+    weeks = sorted(p.name for p in (root / "reports" / "weekly").iterdir())
+    # the sample covers Monday 2026-08-03 .. Sunday 2026-11-22: 16 ISO weeks
+    assert len(weeks) == 16 and weeks[0] == "2026-08-03" and weeks[-1] == "2026-11-16"
+    months = sorted(p.name for p in (root / "reports" / "monthly").iterdir())
+    assert months[:3] == ["2026-08-01", "2026-09-01", "2026-10-01"]
+    for folder in [root / "reports" / "weekly" / w for w in weeks]:
+        metrics = json.loads((folder / "metrics.json").read_text("utf-8"))["metrics"]
+        assert REQUIRED_KPIS <= set(metrics)
+        assert set(metrics["messages"]) >= {"value", "previous", "change"}
+        html = (folder / "report.html").read_text("utf-8")
+        # self-contained: nothing is loaded from elsewhere (member text may mention URLs as text)
+        assert "<svg" in html and "<script" not in html
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    # metrics.json equals the mart for the last week
+    last = json.loads((root / "reports" / "weekly" / weeks[-1] / "metrics.json").read_text("utf-8"))["metrics"]
+    mart = dict(conn.execute("select metric, value from marts.kpis_weekly where period_start = date '2026-11-16'")
+                .fetchall())
+    for key in REQUIRED_KPIS:
+        assert last[key]["value"] == mart[key], key
