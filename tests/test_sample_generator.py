@@ -361,6 +361,35 @@ def test_telegram_recount_matches_truth(telegram_parsed, truth, config):
     assert any(r["count"] > len(r["recent"]) for _, m in rows for r in m.get("reactions", []))
 
 
+def test_files_are_pretty_printed_like_the_exporters(sample):
+    """Byte layout: re-serializing each file the way its exporter does gives the same bytes."""
+    def surrogates(m):
+        o = ord(m.group(0)) - 0x10000
+        return "\\u%04X\\u%04X" % (0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF))
+
+    for f in (sample / "data/landing/telegram").glob("*/result.json"):       # tdesktop: 1 space, raw UTF-8
+        raw = f.read_text(encoding="utf-8")
+        assert json.dumps(json.loads(raw), indent=1, ensure_ascii=False) == raw
+    for f in (sample / "data/landing/discord").rglob("*.json"):             # DCE: 2 spaces, astral escaped
+        raw = f.read_text(encoding="utf-8")
+        canon = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+        assert re.sub("[\U00010000-\U0010FFFF]", surrogates, canon) == raw
+    for z in (sample / "data/landing/slack_main").glob("*.zip"):           # Slack: PHP pretty print
+        with zipfile.ZipFile(z) as zf:
+            for name in zf.namelist():
+                if not name.endswith("/"):
+                    raw = zf.read(name).decode("ascii")
+                    assert json.dumps(json.loads(raw), indent=4).replace("/", "\\/") == raw
+
+
+def test_reindent_handles_deep_nesting():
+    from pipeline.sample import jsonfmt
+
+    deep = [{"a": [[[[[[[[[1, {"b": []}]]]]]]]]]}]
+    assert jsonfmt.items_chunk(deep, 1, 2).decode() == json.dumps(deep, indent=1)[1:-2].replace("\n", "\n ")
+    assert jsonfmt.slack_dumps(deep).decode() == json.dumps(deep, indent=4)
+
+
 def test_daily_totals_add_up(truth):
     by_source = truth["daily_messages_by_source"]
     for day, n in truth["daily_messages"].items():

@@ -81,9 +81,16 @@ def _php_escape(err: UnicodeEncodeError):
 codecs.register_error("sample_php_json", _php_escape)
 
 
+def _no_double_spaces(obj) -> bool:
+    """True when no string in ``obj`` contains two spaces in a row: then every run of two
+    spaces in the indented output is indentation, and one ``replace`` re-indents it all."""
+    return b"  " not in orjson.dumps(obj)
+
+
 def slack_dumps(obj) -> bytes:
     """A Slack export JSON file (array or object) as Slack writes it."""
-    data = reindent(dumps2(obj), 4)
+    data = dumps2(obj)
+    data = data.replace(b"  ", b"    ") if _no_double_spaces(obj) else reindent(data, 4)
     data = data.decode("utf-8").encode("ascii", "sample_php_json")
     return data.replace(b"/", b"\\/")
 
@@ -135,5 +142,7 @@ def items_chunk(items: list, unit: int, depth: int) -> bytes:
 
     Join consecutive chunks with ``b","``; close the array with ``\\n<indent(depth-1)>]``.
     """
-    data = dumps2(items)              # b"[\n  {...},\n  {...}\n]"
-    return reindent(data[1:-2], unit, depth - 1, zero_lines=False)
+    data = dumps2(items)[1:-2]        # b"\n  {...},\n  {...}"
+    if unit == 1 and _no_double_spaces(items):
+        return data.replace(b"  ", b" ").replace(b"\n", b"\n" + b" " * (depth - 1))
+    return reindent(data, unit, depth - 1, zero_lines=False)

@@ -1,0 +1,99 @@
+"""The command line: init scaffolds a usable project, bad config is named, and a damaged export
+stops only itself while the other sources still make the report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import ConfigError, load_config
+from pipeline.scaffold import BUSINESS_INPUTS
+from tests.test_end_to_end import write_project
+
+
+def test_init_writes_a_loadable_commented_project(tmp_path):
+    assert main(["init", str(tmp_path / "proj")]) == 0
+    config = load_config(tmp_path / "proj" / "community.yaml")
+    assert [s.name for s in config.sources] == ["slack_main", "discord", "tg_group"]
+    assert config.timezone == "Asia/Shanghai" and config.language == "zh"
+    text = (tmp_path / "proj" / "community.yaml").read_text("utf-8")
+    assert text.count("#") > 10                      # commented
+    for name in BUSINESS_INPUTS:
+        assert (tmp_path / "proj" / "data" / "inputs" / "templates" / f"{name}.csv").exists()
+    readme = (tmp_path / "proj" / "data" / "inputs" / "README.md").read_text("utf-8")
+    assert "| registrations |" in readme
+    # a second init does not overwrite the user's edits
+    (tmp_path / "proj" / "community.yaml").write_text(text.replace("我的社区", "Edited"), encoding="utf-8")
+    main(["init", str(tmp_path / "proj")])
+    assert "Edited" in (tmp_path / "proj" / "community.yaml").read_text("utf-8")
+
+
+def test_minimal_config_gets_defaults(tmp_path):
+    path = tmp_path / "community.yaml"
+    path.write_text("community: {name: X}\nsources: []\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.timezone == "Asia/Shanghai"
+    assert config.warehouse == (tmp_path / "data" / "warehouse.duckdb").resolve()
+    assert config.exporter_timezone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ("community: {timezone: Mars/Olympus}\n", "community.timezone"),
+    ("sources: [{name: a, platform: myspace, path: x}]\n", "sources[0].platform"),
+    ("sources: [{name: a, platform: slack}]\n", "sources[0]: missing key(s) path"),
+    ("community: {language: fr}\n", "community.language"),
+])
+def test_bad_config_is_named(tmp_path, body, fragment):
+    path = tmp_path / "community.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_config(path)
+    assert main(["run", "--config", str(path)]) == 2
+
+
+def test_damaged_export_stops_only_itself(tmp_path, capsys):
+    config = write_project(tmp_path)
+    discord = tmp_path / "data" / "landing" / "discord"
+    discord.mkdir(parents=True)
+    (discord / "Guild - Text - general [1].json").write_text(
+        '{"guild": {"id": "1", "name": "G"}, "channel": {"id": "1", "name": "general"}, "messages": [{"id": "5", ',
+        encoding="utf-8")
+    text = config.read_text("utf-8").replace(
+        "business_inputs:", "  - {name: discord, platform: discord, path: data/landing/discord}\nbusiness_inputs:")
+    config.write_text(text, encoding="utf-8")
+    assert main(["run", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "could not be read" in out and "Guild - Text - general [1].json" in out
+    assert main(["run", "--config", str(config), "--strict"]) == 1
+    conn = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        ((status, error),) = conn.execute(
+            "select status, error from raw.files where source = 'discord'").fetchall()
+        assert status == "failed" and "Guild - Text - general [1].json" in error and "messages" in error
+        # the canonical source went on: its week's report is there with its numbers
+        assert conn.execute("select count(*) from staging.messages where source = 'forum'").fetchone()[0] == 8
+    finally:
+        conn.close()
+    metrics = json.loads((tmp_path / "reports" / "weekly" / "2026-03-02" / "metrics.json").read_text("utf-8"))
+    assert metrics["metrics"]["messages"]["value"] == 6
+
+
+def test_run_window_limits_the_dates(tmp_path):
+    config = write_project(tmp_path)
+    assert main(["run", "--config", str(config), "--from", "2026-03-03", "--to", "2026-03-05"]) == 0
+    conn = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        dates = [str(d) for (d,) in conn.execute("select date from marts.activity_daily order by 1").fetchall()]
+    finally:
+        conn.close()
+    assert dates == ["2026-03-03", "2026-03-04", "2026-03-05"]
+
+
+def test_sample_command_writes_a_project(tmp_path):
+    assert main(["sample", "--out", str(tmp_path / "s")]) == 0
+    config = load_config(tmp_path / "s" / "community.yaml")
+    assert {s.platform for s in config.sources} == {"slack", "discord", "telegram"}
