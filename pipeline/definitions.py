@@ -10,7 +10,7 @@ either it shows the graph of a community with no sources.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -58,8 +58,7 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
         asset_checks=[*raw_checks, *build_staging_checks()],
         jobs=[daily_job, weekly_job, monthly_job],
         schedules=[
-            # 06:00 local: yesterday's exports are in the landing folder by then.
-            dg.build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0),
+            _daily_schedule(daily_job, config.timezone),
             dg.build_schedule_from_partitioned_job(weekly_job, hour_of_day=7, minute_of_hour=0),
             dg.build_schedule_from_partitioned_job(monthly_job, hour_of_day=7, minute_of_hour=30),
         ],
@@ -76,6 +75,17 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
         },
         executor=dg.in_process_executor,
     )
+
+
+def _daily_schedule(job, timezone: str) -> dg.ScheduleDefinition:
+    @dg.schedule(job=job, cron_schedule="0 6 * * *", execution_timezone=timezone, name="daily_refresh_schedule",
+                 description="06:00 local: load yesterday's exports and rebuild yesterday's partition.")
+    def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
+        # yesterday, in the community's time zone (the tick time carries that zone)
+        day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+        return dg.RunRequest(run_key=day, partition_key=day)
+
+    return daily_refresh_schedule
 
 
 def _period_keys(model_assets, grain: str | None = None) -> list[dg.AssetKey]:

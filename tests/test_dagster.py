@@ -31,7 +31,15 @@ def test_definitions_load_and_keys(config):
         assert required in keys
     job_names = {j.name for j in defs.jobs}
     assert {"daily_refresh", "weekly_report", "monthly_report"} <= job_names
-    assert any(s.cron_schedule == "0 6 * * *" for s in defs.schedules)
+    daily = next(s for s in defs.schedules if s.name == "daily_refresh_schedule")
+    assert daily.cron_schedule == "0 6 * * *" and daily.execution_timezone == "Asia/Shanghai"
+    # the 06:00 tick of 2026-03-09 (local) refreshes the partition of 2026-03-08
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    ctx = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 9, 6, tzinfo=ZoneInfo("Asia/Shanghai")),
+                                    repository_def=defs.get_repository_def())
+    (request,) = daily.evaluate_tick(ctx).run_requests
+    assert request.partition_key == "2026-03-08"
 
 
 def test_weekly_report_maps_onto_iso_week_of_daily_partitions(config):
