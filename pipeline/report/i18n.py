@@ -246,7 +246,7 @@ TEXT = {
         "n_glossary": "比率以小数计算、以百分比显示；环比 = （本期 − 上期）/ |上期|，上期为 0 或缺失时记为 n/a。",
     },
     "en": {
-        "report_title": "{name} community {grain_word} report",
+        "report_title": "{name}: {grain_word} community report",
         "grain_weekly": "weekly",
         "grain_monthly": "monthly",
         "period_line": "Period: {label} ({start} to {end}); previous period: {prev_label}",
