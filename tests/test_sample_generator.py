@@ -89,9 +89,16 @@ def test_other_seed_and_language_differ(tmp_path, truth):
     assert cfg["community"]["language"] == "en" and cfg["community"]["name"] == "Spark Developer Community"
 
 
-def test_refuses_to_overwrite_without_flag(sample):
+def test_regenerates_over_its_own_sample_but_not_over_other_data(sample, tmp_path):
+    before = _digests(sample)
+    generate_sample(sample, scale="small", seed=7)                   # a previous sample: replaced
+    assert _digests(sample) == before
+    foreign = tmp_path / "project"
+    (foreign / "data/landing/discord").mkdir(parents=True)
+    (foreign / "data/landing/discord/export.json").write_text("{}")
     with pytest.raises(FileExistsError):
-        generate_sample(sample, scale="small", seed=7)
+        generate_sample(foreign, scale="small", seed=7)
+    assert (foreign / "data/landing/discord/export.json").read_text() == "{}"
 
 
 def test_config_has_the_documented_shape(sample, config):
@@ -439,6 +446,11 @@ def test_weekly_seasonality_and_growth(truth):
     assert min(mean[k] for k in range(5)) > max(mean[5], mean[6])
     values = list(daily.values())
     assert sum(values[-28:]) > 1.5 * sum(values[:28])
+
+
+def test_parallel_workers_write_the_same_bytes(sample, tmp_path):
+    generate_sample(tmp_path / "par", scale="small", seed=7, language="zh", workers=3)
+    assert _digests(tmp_path / "par") == _digests(sample)
 
 
 def test_business_inputs(sample, truth, slack_parsed, discord_parsed, telegram_parsed):

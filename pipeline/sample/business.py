@@ -147,11 +147,13 @@ def write_inputs(world: Mo.World, results: list[PlatformResult], inputs_dir: Pat
                  "Community interview: building with {t}", "{t} pitfalls", "Livestream replay: intro to {t}"]
     n_content = days // 3 if not big else days * 2
     content_rows = []
+    title_for = {"article": (0, 1, 4), "video": (0, 3), "livestream": (5,), "newsletter": (2,), "podcast": (3,)}
     for k in range(n_content):
         d = int(rng.integers(0, days))
         f = fmts[rng.choice(len(fmts), p=fmt_w / fmt_w.sum())]
         tp = topics[int(rng.integers(0, len(topics)))]
-        title = (titles_zh if zh else titles_en)[int(rng.integers(0, 6))].format(t=tp, n=k + 1)
+        options = title_for[f]
+        title = (titles_zh if zh else titles_en)[options[int(rng.integers(0, len(options)))]].format(t=tp, n=k + 1)
         views = int(rng.lognormal(np.log(1800 if f != "newsletter" else 900), 0.8) * (1 + 2 * d / days))
         likes = int(views * rng.uniform(0.01, 0.08))
         comments = int(views * rng.uniform(0.002, 0.02))
@@ -328,16 +330,16 @@ def write_inputs(world: Mo.World, results: list[PlatformResult], inputs_dir: Pat
                                         "resolution"], inc_rows)
 
     # ---- strategies --------------------------------------------------------------------
-    strat_zh = [("新人欢迎机器人", "新成员加入后机器人自动欢迎并引导到 #help"),
-                ("每周答疑值班", "每个工作日安排一名志愿者在求助频道答疑"),
+    strat_zh = [("新人引导私信", "新成员加入后由运营私信介绍社区规则和求助方式"),
+                ("每周答疑值班", "每个工作日安排志愿者在求助频道值班答疑，目标 15 分钟内首次回复"),
                 ("积分激励计划", "发言、回答问题和参加活动可获得积分，兑换周边")]
-    strat_en = [("Welcome bot", "the bot greets newcomers and points them to #help"),
-                ("Weekly Q&A rota", "a volunteer answers questions in #help every weekday"),
+    strat_en = [("Onboarding DMs", "the team DMs every newcomer the rules and where to ask for help"),
+                ("Weekly Q&A rota", "volunteers answer questions every weekday, first reply within 15 minutes"),
                 ("Points programme", "posting, answering and attending earn points for swag")]
     strat_rows = []
-    for k, frac in enumerate((0.01, 0.35, 0.68)):
+    for k, day in enumerate(world.strategy_days):
         nm, desc = (strat_zh if zh else strat_en)[k]
-        strat_rows.append([world.local_date(max(1, int(days * frac))).isoformat(), nm, desc])
+        strat_rows.append([world.local_date(day).isoformat(), nm, desc])
     _csv(inputs_dir / "strategies.csv", ["date", "name", "description"], strat_rows)
 
     # ---- member profiles ---------------------------------------------------------------

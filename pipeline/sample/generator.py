@@ -28,8 +28,6 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
 from . import business, discord, slack, telegram
 from . import model as Mo
 from .common import PlatformResult
@@ -114,25 +112,28 @@ business_inputs: data/inputs
 """
 
 
-def _clear(out_dir: Path, overwrite: bool) -> None:
+def _clear(out_dir: Path, overwrite: bool | None) -> None:
+    """Empty the folders the sample owns. A previous sample (it left its truth file) is
+    replaced unless ``overwrite=False``; other content only with ``overwrite=True``."""
     owned = [out_dir / rel for _, _, rel, _ in SOURCES] + [out_dir / INPUTS_DIR]
     busy = [p for p in owned if p.exists() and any(p.iterdir())]
+    if overwrite is None:
+        overwrite = (out_dir / TRUTH_PATH).is_file()
     if busy and not overwrite:
-        raise FileExistsError(f"{busy[0]} is not empty; pass overwrite=True to replace the sample")
+        raise FileExistsError(f"{busy[0]} is not empty and holds no generated sample; "
+                              f"pass overwrite=True to replace its content")
     for p in busy:
         shutil.rmtree(p)
-    for p in (out_dir / TRUTH_PATH, out_dir / "community.yaml"):
-        if p.exists() and overwrite:
-            p.unlink()
 
 
 def generate_sample(out_dir: Path, scale: str = "small", seed: int = 7, language: str = "zh",
-                    workers: int | None = None, overwrite: bool = False) -> Path:
+                    workers: int | None = None, overwrite: bool | None = None) -> Path:
     """Write a complete sample project into ``out_dir``; return the path of its community.yaml.
 
     ``workers``: processes writing the platforms in parallel (default 1 for small, 3 for
-    large). Output does not depend on it. ``overwrite``: replace an existing sample in
-    ``out_dir`` (otherwise a non-empty landing/inputs folder is an error).
+    large). Output does not depend on it. ``overwrite``: whether non-empty landing/inputs
+    folders in ``out_dir`` may be replaced; by default only a previously generated sample is
+    (a warehouse or reports already built from it are left alone).
     """
     out_dir = Path(out_dir)
     world = Mo.build_world(scale, seed, language)       # validates the arguments early

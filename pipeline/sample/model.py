@@ -21,7 +21,7 @@ Activity model, per platform member:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import numpy as np
@@ -34,8 +34,7 @@ DAY_US = 86_400 * US
 TZ_OFFSET_US = 8 * HOUR_US            # Asia/Shanghai: UTC+8 all year (no DST since 1991)
 NEVER = np.int64(2**62)
 
-PLATFORMS = ("slack", "discord", "telegram")
-STREAM = {"world": 1, "persons": 2, "slack": 11, "discord": 12, "telegram": 13, "business": 20}
+STREAM = {"persons": 2, "slack": 11, "discord": 12, "telegram": 13, "business": 20}
 
 # local hour-of-day weights (00..23)
 HOURS_DAY = np.array([0.8, 0.4, 0.2, 0.1, 0.1, 0.15, 0.4, 1.0, 2.0, 3.5, 4.5, 5.0,
@@ -109,14 +108,17 @@ class World:
     join_factor: np.ndarray     # join-rate multiplier per day (growth x campaigns)
     campaigns: list[Campaign]
     campaign_of_day: np.ndarray  # index of a campaign running (or just announced) that day, -1
+    strategy_days: tuple        # onboarding DMs, weekly Q&A rota, points programme
     persons: "Persons" = None
+
+    @property
+    def qa_rota_us(self) -> int:
+        """From this instant more questions get answered, and sooner (the Q&A rota)."""
+        return self.local_midnight(self.strategy_days[1])
 
     @property
     def zh(self) -> bool:
         return self.language == "zh"
-
-    def day_of(self, t_us):
-        return (np.asarray(t_us) - self.start_us) // DAY_US
 
     def local_date(self, day: int) -> date:
         return date.fromordinal(self.scale.start.toordinal() + int(day))
@@ -155,7 +157,7 @@ def build_world(scale_name: str, seed: int, language: str) -> World:
         name = nz if language == "zh" else ne
         if ti in (1, 7):
             name = f"{name} {year}"
-        elif n >= 8:
+        if n >= len(CAMPAIGN_TEMPLATES):
             name += " · 第二期" if language == "zh" else " II"
         d1 = min(days - 1, d0 + length - 1)
         campaigns.append(Campaign(f"C{n + 1:03d}", name, typ, tz_ if language == "zh" else te, d0, d1, b))
@@ -164,11 +166,13 @@ def build_world(scale_name: str, seed: int, language: str) -> World:
         after = np.arange(d1 + 1, min(days, d1 + 15))
         boost[after] += b * 0.55 * np.exp(-(after - d1 - 1) / 7.0)
         jboost[max(0, d0 - 3):min(days, d1 + 4)] += 5.0 * b
+    strategy_days = (int(days * 0.2), int(days * 0.45), int(days * 0.7))
+    boost[strategy_days[2]:] += 0.08                  # the points programme lifts activity a bit
     growth = 1.0 + 1.6 * np.arange(days) / days
     world = World(scale=sc, seed=seed, language=language, start_us=start_us,
                   end_us=start_us + days * DAY_US, days=days,
                   day_factor=wf * (1.0 + boost), join_factor=growth * (1.0 + jboost) * np.sqrt(wf),
-                  campaigns=campaigns, campaign_of_day=campaign_of_day)
+                  campaigns=campaigns, campaign_of_day=campaign_of_day, strategy_days=strategy_days)
     world.persons = build_persons(world)
     return world
 
@@ -348,9 +352,8 @@ def build_members(world: World, platform: int, rng, channel_weights: np.ndarray,
 
     spam = np.zeros(M, dtype=bool)
     if n_spammers:
-        # spammers are extra accounts, not community persons' regular membership: reuse
-        # the tail of the lurkers (they never write anything but spam)
-        lurk = np.nonzero((seg == 3) & ~founder & (leave == NEVER))[0]
+        # spam accounts: lurkers seen on this platform only, who write nothing but spam
+        lurk = np.nonzero((seg == 3) & ~founder & (leave == NEVER) & (P.platforms[pid].sum(axis=1) == 1))[0]
         pick = lurk[rng.permutation(lurk.size)[:n_spammers]]
         spam[pick] = True
         rate[pick] = 0.0
@@ -415,7 +418,8 @@ def sample_replies(world: World, mem: Members, top_t, top_m, top_ch, p_thread: n
     ``parent`` is the position of the previous reply *in the returned arrays*.
     """
     n = top_t.size
-    has = rng.random(n) < p_thread[top_ch]
+    rota = top_t >= world.qa_rota_us
+    has = rng.random(n) < p_thread[top_ch] * np.where(rota, 1.25, 1.0)
     if eligible is not None:
         has &= eligible
     roots = np.nonzero(has)[0]
@@ -424,7 +428,8 @@ def sample_replies(world: World, mem: Members, top_t, top_m, top_ch, p_thread: n
     root = np.repeat(roots, k)
     starts = np.cumsum(k) - k
     pos = np.arange(total) - np.repeat(starts, k)
-    inc = np.where(pos == 0, rng.lognormal(np.log(20 * 60), 1.2, total), rng.lognormal(np.log(12 * 60), 1.4, total))
+    first_median = np.where(rota[root], 11 * 60, 20 * 60)
+    inc = np.where(pos == 0, rng.lognormal(np.log(first_median), 1.2, total), rng.lognormal(np.log(12 * 60), 1.4, total))
     inc = (inc * US).astype(np.int64)
     cum = np.cumsum(inc)
     cum = cum - np.repeat(cum[starts] - inc[starts], k)

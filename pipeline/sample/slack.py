@@ -73,6 +73,8 @@ def simulate(world: Mo.World):
             t = base + (delay * Mo.US).astype(np.int64)
         t = np.where(mem.active_at(np.arange(M), t) | (t < world.start_us), t, Mo.NEVER)
         cj[:, c] = np.where(inside, t, Mo.NEVER)
+    a0 = admin_m[0]
+    cj[a0, 5] = created[5]                  # the admin who creates the hackathon channel is in it
     mem.chanmask = np.zeros(M, dtype=np.int64)
     for c in range(nch):
         mem.chanmask |= np.where(cj[:, c] < world.end_us, 1 << c, 0)
@@ -84,7 +86,6 @@ def simulate(world: Mo.World):
     not_yet = t < cj[m, ch]
     ch = np.where(not_yet, 0, ch).astype(np.int16)
     # forced edge cases: 23:59 / 00:01 local, and a member on both sides of UTC midnight
-    a0 = admin_m[0]
     dx = int(days * 0.45)
     extra_t = [world.local_midnight(dx) + (23 * 3600 + 59 * 60 + 30) * Mo.US,
                world.local_midnight(dx + 1) + (60 + 10) * Mo.US,
@@ -134,8 +135,7 @@ def simulate(world: Mo.World):
             back = lv[mem.rejoin_us[lv] < world.end_us]
             sys(mem.rejoin_us[back] + (rng.uniform(5, 600, back.size) * Mo.US).astype(np.int64) * c,
                 back, c, Mo.S_JOIN)
-    # the hackathon channel: created by an admin who sets purpose and topic; the app joins
-    sys(created[5], a0, 5, Mo.S_JOIN)
+    # the hackathon channel: its creator (joined above) sets purpose and topic; the app joins
     sys(created[5] + 30 * Mo.US, a0, 5, Mo.S_PURPOSE, 4)
     sys(created[5] + 75 * Mo.US, a0, 5, Mo.S_TOPIC, 5)
     sys(created[5] + 300 * Mo.US, APP, 5, Mo.S_JOIN)

@@ -22,7 +22,6 @@ import orjson
 from . import common as C
 from . import jsonfmt as J
 from . import model as Mo
-from . import text as T
 
 PLATFORM = 2
 EMOJI = ["👍", "❤", "🔥", "🎉", "😁", "🤔", "👏", "🙏"]
@@ -92,7 +91,7 @@ def simulate(world: Mo.World):
     mem.rejoin_us[spam] = Mo.NEVER
 
     total = world.scale.messages["telegram"]
-    t, m, ch = Mo.sample_top_level(world, mem, total / (1 + 0.32 * 2.0), rng, weights)
+    t, m, _ = Mo.sample_top_level(world, mem, total / (1 + 0.32 * 2.0), rng, weights)
     # who joined how: by invite link (most) or added by someone (their first words follow)
     newc = np.nonzero((mem.join_us >= world.start_us) & ~mem.spammer)[0]
     invited = newc[rng.random(newc.size) < 0.15]
@@ -126,9 +125,6 @@ def simulate(world: Mo.World):
     tab.add(rt, actor=rm, kind=Mo.K_REPLY, root=top_base + rroot,
             parent=np.where(rpar >= 0, rep_base + rpar, top_base + rroot), tpl=tpl, a=a, b=b, zh=lz,
             mention=rment, subject=np.where(rself, 1, 0))
-    # sticker-only replies
-    # (att is set after finalize; remember these rows by a flag in 'b' is fragile, so use a mask later)
-
     # service messages
     linkj = np.setdiff1d(newc, invited)
     linkj = np.concatenate([linkj, spam])
@@ -168,7 +164,7 @@ def simulate(world: Mo.World):
     n = tab.size
     is_bot = tab.actor == BOT
     human = (tab.kind != Mo.K_SYS) & ~is_bot
-    d0, d1, windows = C.overlapping_windows(world, 8.45)
+    _, _, windows = C.overlapping_windows(world, 8.45)
     x1, x2 = windows[0].export_us, windows[1].export_us
     # Telegram keeps whole seconds
     tab.t = tab.t // Mo.US * Mo.US
