@@ -29,11 +29,12 @@ from pipeline.periods import Period
 from pipeline.report import charts, narrative
 from pipeline.report.data import ReportData, collect
 from pipeline.report.i18n import GLOSSARY, LOWER_IS_BETTER, Formatter
+from pipeline.report.sections import SECTION_ORDER, SectionContext, load_all
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
 _MD_LEADING = re.compile(r"^(\s*|\s*\d+)((?<=\d)[.)]|(?<!\d)[#+\-=])(?=\s|$|#)")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-SECTION_ORDER = ["summary", "overview", "growth", "activity", "content", "interaction", "quality", "glossary"]
+CORE_SECTIONS = ["summary", "overview", "growth", "activity", "content", "interaction", "quality", "glossary"]
 SECTION_KPIS = {
     "summary": narrative.HEADLINE,
     "overview": ["total_members", "active_members", "stickiness"],
@@ -212,7 +213,7 @@ def build_sections(data: ReportData, f: Formatter) -> list[Section]:
     }
     return [Section(slug, f.section_title(slug), _kpis(data, f, SECTION_KPIS[slug]), text[slug], blocks[slug],
                     kpi_layout="table" if slug == "summary" else "cards")
-            for slug in SECTION_ORDER]
+            for slug in CORE_SECTIONS]
 
 
 def metrics_document(data: ReportData) -> dict:
@@ -268,6 +269,13 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
     data = collect(conn, config, period, check_results)
     f = Formatter(config.language)
     sections = build_sections(data, f)
+    # sections registered in pipeline/report/sections/ (goals, campaigns, feedback, ...)
+    ctx_sections = SectionContext(conn=conn, config=config, period=period, data=data, f=f)
+    for slug, builder in load_all().items():
+        built, extra_kpis = builder(ctx_sections)
+        sections.append(built)
+        data.kpis.update(extra_kpis)
+    sections.sort(key=lambda s: SECTION_ORDER.index(s.slug))
     out = Path(out_dir)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     env = _environment()

@@ -1,0 +1,62 @@
+"""Pluggable report sections beyond the core ones built in ``render.build_sections``.
+
+A section module registers a builder with :func:`section`; ``render_report`` calls every
+registered builder with a :class:`SectionContext` and places the result by
+:data:`SECTION_ORDER` (the 18 sections of product.md §5, then the appendices). A builder
+returns the :class:`~pipeline.report.render.Section` and the KPIs it adds to metrics.json
+(name -> :class:`~pipeline.report.data.Kpi`, value + previous + change, from marts only).
+
+Adding a section = one module here (imported in :func:`load_all`), its marts under
+``sql/marts/<section>/``, its labels in ``pipeline/report/i18n.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable
+
+import duckdb
+
+from pipeline.config import CommunityConfig
+from pipeline.periods import Period
+
+# product.md §5 order; slugs of the core sections are those of render.build_sections
+SECTION_ORDER = [
+    "summary", "overview", "goals", "growth", "activity", "content", "campaigns", "interaction",
+    "profile", "feedback", "competitors", "cost", "plan", "incidents", "strategy",
+    "recommendations", "next_plan", "outlook", "quality", "glossary",
+]
+
+
+@dataclass
+class SectionContext:
+    conn: duckdb.DuckDBPyConnection
+    config: CommunityConfig
+    period: Period
+    data: object            # pipeline.report.data.ReportData (core KPIs and tables)
+    f: object               # pipeline.report.i18n.Formatter (the one place values are formatted)
+
+
+Builder = Callable[[SectionContext], tuple]      # -> (Section, dict[str, Kpi])
+BUILDERS: dict[str, Builder] = {}
+
+
+def section(slug: str):
+    """Register the builder of section ``slug`` (must be in SECTION_ORDER)."""
+    if slug not in SECTION_ORDER:
+        raise ValueError(f"unknown section slug {slug!r}; add it to SECTION_ORDER")
+
+    def register(fn: Builder) -> Builder:
+        BUILDERS[slug] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Builder]:
+    """Import every module of this package (each registers its builders)."""
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+    return BUILDERS
