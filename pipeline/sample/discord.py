@@ -169,7 +169,7 @@ def simulate(world: Mo.World):
     tab.pin_t[tab.ref[pin_sys]] = tab.t[pin_sys]
     is_bot = tab.actor >= M
     human = (tab.kind != Mo.K_SYS) & ~is_bot
-    d0, d1, windows = C.overlapping_windows(world, 9.2)
+    _, _, windows = C.overlapping_windows(world, 9.2)
     x1, x2 = windows[0].export_us, windows[1].export_us
 
     ed = human & (rng.random(n) < 0.05)
@@ -195,7 +195,7 @@ def simulate(world: Mo.World):
     thread_sys = np.nonzero(tab.sub == Mo.S_THREAD)[0]
     thread_id = np.zeros(n_threads, dtype=np.int64)
     thread_id[tab.subject[thread_sys]] = sid[thread_sys]
-    return dict(mem=mem, tab=tab, windows=windows, d0=d0, d1=d1, r=(r_msg, r_who, r_emo, r_t), is_bot=is_bot,
+    return dict(mem=mem, tab=tab, windows=windows, r=(r_msg, r_who, r_emo, r_t), is_bot=is_bot,
                 BOT=BOT, HOOK=HOOK, sid=sid, thread_id=thread_id, thread_parent_chan=thread_parent_chan,
                 n_threads=n_threads)
 
@@ -428,4 +428,4 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
         extra={"threads": int(n_threads), "thread_messages": int((tab.chan >= nch).sum()),
                "message_key": "message id (snowflake)"})
     return C.platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily,
-                   keys=[f"{source}:{u}" for u in user_ids])
+                             keys=[f"{source}:{u}" for u in user_ids])

@@ -136,13 +136,12 @@ def simulate(world: Mo.World):
             sys(mem.rejoin_us[back] + (rng.uniform(5, 600, back.size) * Mo.US).astype(np.int64) * c,
                 back, c, Mo.S_JOIN)
     # the hackathon channel: its creator (joined above) sets purpose and topic; the app joins
-    sys(created[5] + 30 * Mo.US, a0, 5, Mo.S_PURPOSE, 4)
-    sys(created[5] + 75 * Mo.US, a0, 5, Mo.S_TOPIC, 5)
+    sys(created[5] + 30 * Mo.US, a0, 5, Mo.S_PURPOSE, 5)
+    sys(created[5] + 75 * Mo.US, a0, 5, Mo.S_TOPIC, 7)
     sys(created[5] + 300 * Mo.US, APP, 5, Mo.S_JOIN)
     for k, frac in enumerate((0.27, 0.71)):
         sys(world.local_midnight(int(days * frac)) + (10 * 3600 + 5 * 60 + k * 7) * Mo.US, admin_m[k % admin_m.size],
-            0, Mo.S_TOPIC, k)
-    # the hackathon member joins must not precede the channel: fixed by cj above
+            0, Mo.S_TOPIC, 6 + k)
 
     # pins: well-answered top-level messages in #general / #help get pinned by an admin
     n_pins = max(4, days // 25) if M < 1000 else 40
@@ -185,7 +184,7 @@ def simulate(world: Mo.World):
     is_bot = tab.actor >= M
     content = tab.kind != Mo.K_SYS
     human = content & ~is_bot
-    d0, d1, windows = C.overlapping_windows(world, 10.28)
+    _, _, windows = C.overlapping_windows(world, 10.28)
     x1, x2 = windows[0].export_us, windows[1].export_us
 
     # edits (mostly minutes later, some days later), and a few in the overlap that are only
@@ -216,7 +215,7 @@ def simulate(world: Mo.World):
     big = np.nonzero(r_counts >= 2)[0]
     phantom[big[:2]] = np.maximum(phantom[big[:2]], 2)
 
-    return dict(mem=mem, tab=tab, windows=windows, d0=d0, d1=d1, created=created, hack_year=hack_year,
+    return dict(mem=mem, tab=tab, windows=windows, created=created, hack_year=hack_year,
                 r=(r_msg, r_who, r_emo, r_t), phantom=phantom, is_bot=is_bot, APP=APP, GH=GH)
 
 
@@ -340,12 +339,21 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
                 mems = [uid[m] for m in np.nonzero(inside)[0].tolist()]
                 if c == 5:
                     mems.append(app_uid)
-                last_topic = int(created[c] // Mo.US)
+                state = {}
+                for key, sub in (("topic", Mo.S_TOPIC), ("purpose", Mo.S_PURPOSE)):
+                    ev = np.nonzero((tab.sub == sub) & (tab.chan == c) & (tab.t <= X))[0]
+                    if ev.size:
+                        i = ev[-1]
+                        state[key] = {"value": topics[int(tab.subject[i])], "creator": actor_uid(int(tab.actor[i])),
+                                      "last_set": int(tab.t[i] // Mo.US)}
+                    elif c < 5:
+                        state[key] = {"value": topics[c], "creator": creator, "last_set": int(created[c] // Mo.US)}
+                    else:
+                        state[key] = {"value": "", "creator": "", "last_set": 0}
                 chans.append({
                     "id": chan_id[c], "name": chan_names[c], "created": int(created[c] // Mo.US),
                     "creator": creator, "is_archived": False, "is_general": c == 0, "members": mems,
-                    "topic": {"value": topics[c if c < 5 else 5], "creator": creator, "last_set": last_topic},
-                    "purpose": {"value": topics[c if c < 5 else 4], "creator": creator, "last_set": last_topic},
+                    "topic": state["topic"], "purpose": state["purpose"],
                 })
             zf.writestr(_zipinfo("channels.json", X), J.slack_dumps(chans))
             # integration_logs.json (newest first)
@@ -460,7 +468,7 @@ def write(world: Mo.World, sim: dict, source_dir: Path, source: str) -> C.Platfo
                "legacy_bot_messages": int((sub == Mo.S_LEGACY_BOT).sum()),
                "message_key": "channel id + ts"})
     return C.platform_result(world, source, mem, tab, is_bot, r_msg, r_who, r_t, vis, truth, daily,
-                   keys=[f"{source}:{u}" for u in uid], all_listed=True)
+                             keys=[f"{source}:{u}" for u in uid], all_listed=True)
 
 
 def _day_messages(grp, X, tab, texts, text_of, locals_):

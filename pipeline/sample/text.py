@@ -282,10 +282,13 @@ GITHUB_ZH = ["[spark-cli:main] {n} new commits pushed by {user}", "[spark-cli] P
 GITHUB_EN = ["[spark-cli:main] {n} new commits pushed by {user}", "[spark-cli] Pull request opened: #{n} add {tool} plugin by {user}",
              "[awesome-indie] Issue opened: #{n} more {tool} resources by {user}", "[spark-cli] Release v0.{n} published by {user}"]
 
+# channel topics/purposes; the last two are later topics of the main channel
 TOPIC_ZH = ["社区公告与日常交流，请友善发言", "技术求助：提问前请先搜索，贴上报错和环境信息", "展示你的作品，欢迎反馈",
-            "闲聊灌水", "开源项目协作", "活动报名与组队"]
+            "闲聊灌水", "开源项目协作", "活动报名与组队", "欢迎新朋友！请先阅读置顶的社区守则",
+            "🎉 活动报名进行中，详情见置顶"]
 TOPIC_EN = ["Announcements and everyday chat, be kind", "Tech help: search first, include the error and your setup",
-            "Show your work", "Off-topic", "Open-source collaboration", "Events and team-ups"]
+            "Show your work", "Off-topic", "Open-source collaboration", "Events and team-ups",
+            "Welcome! Please read the pinned guidelines first", "🎉 Event sign-ups are open, see the pins"]
 
 FILE_KINDS = [  # name, mimetype, filetype, pretty_type
     ("screenshot.png", "image/png", "png", "PNG"),
