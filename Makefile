@@ -5,18 +5,24 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := fonts-noto-cjk fontconfig
+# fonts-noto-cjk: CJK glyphs (charts, PDF, browser); chromium: browser tests (Playwright drives it);
+# poppler-utils: PDF checks in the tests; libpango*/libharfbuzz-subset0: WeasyPrint (report.pdf)
+APT_PACKAGES := fonts-noto-cjk fontconfig chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 .PHONY: setup system-deps venv demo test dagster bench clean
 
 setup: system-deps venv
 
-# Debian packages (CJK font for charts). Installed only when missing; needs root or sudo.
+# Debian packages. Only the missing ones are installed (each checked with dpkg -s); needs root or sudo.
 system-deps:
-	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  rm -rf $$HOME/.cache/matplotlib; \
 	fi
 
@@ -40,6 +46,14 @@ test: setup
 dagster: setup
 	DAGSTER_HOME=$(CURDIR)/demo/.dagster COMMUNITY_CONFIG=$(CURDIR)/demo/community.yaml \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Scale benchmark (not a test): generates the large sample (~10.9M messages, ~8 GB) in
+# $(BENCH_DATA) unless it is already there, measures ingest vs pandas, the full-year backfill,
+# daily incremental updates and the demo; prints a table and writes benchmarks/results/<date>.json.
+# BENCH_ARGS=--keep keeps the sample and the warehouses; see BENCHMARKS.md.
+BENCH_DATA ?= /tmp/community_bench/data
+bench: setup
+	DAGSTER_DISABLE_TELEMETRY=1 BENCH_DATA=$(BENCH_DATA) $(BIN)/python benchmarks/bench_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf demo sample .pytest_cache

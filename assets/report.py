@@ -2,7 +2,7 @@
 
 One asset per grain, ``report/weekly_report`` and ``report/monthly_report``, partitioned by
 period; each writes ``<reports_dir>/<weekly|monthly>/<period key>/`` (report.html,
-report.md, metrics.json). Re-rendering a period overwrites its folder.
+report.md, metrics.json, report.pdf, report.pptx). Re-rendering a period overwrites its folder.
 """
 
 
@@ -32,10 +32,10 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
     @dg.asset(
         key=["report", f"{grain}_report"],
         group_name="report",
-        kinds={"html", "markdown", "json"},
+        kinds={"html", "markdown", "json", "pdf", "pptx"},
         owners=["team:community-data"],
         description=(f"One {grain} community operations report per period: report.html (self-contained), "
-                     f"report.md and metrics.json under <reports_dir>/{grain}/<period key>/."),
+                     f"report.md, metrics.json, report.pdf (A4) and report.pptx (16:9) under <reports_dir>/{grain}/<period key>/."),
         deps=deps,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -59,6 +59,8 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
             "reports": dg.MetadataValue.json([str(p["html"]) for p in written]),
             "report_path": dg.MetadataValue.path(str(last["html"])),
             "metrics_path": dg.MetadataValue.path(str(last["metrics"])),
+            "pdf_path": dg.MetadataValue.path(str(last["pdf"])),
+            "pptx_path": dg.MetadataValue.path(str(last["pptx"])),
             "preview": dg.MetadataValue.md(last["md"].read_text(encoding="utf-8")[:20000]),
         })
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-KNOWN_PLATFORMS = ("slack", "discord", "telegram", "canonical")
+KNOWN_PLATFORMS = ("slack", "discord", "telegram", "canonical", "qq", "wechat", "wecom", "discourse")
 
 
 class ConfigError(ValueError):
@@ -46,6 +46,11 @@ class CommunityConfig:
     duckdb_memory_limit: str
     duckdb_threads: int
     quarantine_threshold: float     # share of quarantined rows per source above which a check fails
+    # settings.interest_tags: keyword -> tag dictionary of the profile section, a YAML file (resolved path)
+    # or the mapping itself; None = pipeline/report/sections/interest_tags.yaml
+    interest_tags: Path | dict | None = None
+    # settings.duckdb_temp_directory: where DuckDB spills (default <warehouse folder>/.duckdb_tmp)
+    duckdb_temp_directory: Path | None = None
 
     @property
     def project_dir(self) -> Path:
@@ -134,6 +139,10 @@ def load_config(path: str | os.PathLike) -> CommunityConfig:
     exporter_tz = _check_zone(str(settings.get("exporter_timezone") or timezone),
                               "settings.exporter_timezone", config_path)
     business = raw.get("business_inputs")
+    warehouse = _resolve(base, raw.get("warehouse") or "data/warehouse.duckdb")
+    temp_dir = _resolve(base, settings.get("duckdb_temp_directory") or warehouse.parent / ".duckdb_tmp")
+    from pipeline.warehouse import register_temp_directory   # every connection to the file uses it
+    register_temp_directory(warehouse, temp_dir)
     return CommunityConfig(
         config_path=config_path,
         name=str(community.get("name") or "Community"),
@@ -141,7 +150,7 @@ def load_config(path: str | os.PathLike) -> CommunityConfig:
         audience=str(community.get("audience") or ""),
         timezone=timezone,
         language=language,
-        warehouse=_resolve(base, raw.get("warehouse") or "data/warehouse.duckdb"),
+        warehouse=warehouse,
         reports_dir=_resolve(base, raw.get("reports_dir") or "reports"),
         sources=tuple(sources),
         business_inputs=_resolve(base, business) if business else None,
@@ -150,4 +159,21 @@ def load_config(path: str | os.PathLike) -> CommunityConfig:
         duckdb_memory_limit=str(settings.get("duckdb_memory_limit") or "2GB"),
         duckdb_threads=int(settings.get("duckdb_threads") or 2),
         quarantine_threshold=float(settings.get("quarantine_threshold") or 0.05),
+        interest_tags=_interest_tags(settings.get("interest_tags"), base, config_path),
+        duckdb_temp_directory=temp_dir,
     )
+
+
+def _interest_tags(value, base: Path, config_path: Path) -> Path | dict | None:
+    """settings.interest_tags: a path (relative to community.yaml) to a YAML dictionary, or a mapping."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        path = _resolve(base, value)
+        if not path.is_file():
+            raise ConfigError(f"{config_path}: settings.interest_tags: file not found: {path}")
+        return path
+    raise ConfigError(f"{config_path}: settings.interest_tags: expected a file path or a mapping "
+                      f"tag -> keywords, got {type(value).__name__}")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.business_inputs import (BUSINESS_INPUTS_KEY, build_business_inputs_asset,
+                                    build_business_inputs_checks)
 from assets.checks import build_raw_gx_checks, build_staging_checks
 from assets.models import build_model_assets
 from assets.raw import build_raw_asset, build_raw_checks, raw_asset_key
@@ -30,15 +32,17 @@ DEFAULT_CONFIG = PROJECT_ROOT / "demo" / "community.yaml"
 
 def build_definitions(config: CommunityConfig) -> dg.Definitions:
     partitions = build_partitions(config)
-    raw_assets = [build_raw_asset(s) for s in config.sources]
+    raw_assets = [build_raw_asset(s) for s in config.sources] + [build_business_inputs_asset()]
     raw_checks = [c for s in config.sources for c in (*build_raw_checks(s), *build_raw_gx_checks(s, raw_asset_key(s)))]
-    raw_keys = [raw_asset_key(s) for s in config.sources]
+    raw_checks += build_business_inputs_checks()
+    raw_keys = raw_asset_keys(config)
     model_assets = build_model_assets(partitions, raw_keys)
     report_assets = [build_report_asset("weekly", partitions), build_report_asset("monthly", partitions)]
 
     daily_job = dg.define_asset_job(
         "daily_refresh",
-        selection=dg.AssetSelection.groups(*(f"raw_{s.name}" for s in config.sources), "staging",
+        selection=dg.AssetSelection.groups(*(f"raw_{s.name}" for s in config.sources), "raw_business_inputs",
+                                           "staging",
                                            "intermediate", "marts")
         - dg.AssetSelection.keys(*_period_keys(model_assets)),
         partitions_def=partitions.daily,
@@ -75,6 +79,11 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
         },
         executor=dg.in_process_executor,
     )
+
+
+def raw_asset_keys(config: CommunityConfig) -> list[dg.AssetKey]:
+    """Every raw asset: one per source, plus the business inputs (the registry's ``raw`` dep)."""
+    return [raw_asset_key(s) for s in config.sources] + [BUSINESS_INPUTS_KEY]
 
 
 def _daily_schedule(job, timezone: str) -> dg.ScheduleDefinition:

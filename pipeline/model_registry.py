@@ -8,7 +8,8 @@ Grains: ``daily`` models are partitioned by local date (``time_column``); ``week
 ``monthly`` by ISO week / calendar month (``time_column`` = the period start date);
 ``None`` = unpartitioned, rebuilt whole.
 
-``deps`` name upstream relations (``schema.table``) or ``raw`` (every raw source asset).
+``deps`` name upstream relations (``schema.table``) or ``raw`` (every raw asset: one per source
+plus ``raw/business_inputs``, the team's spreadsheets).
 A :class:`Dep` with ``start_offset`` < 0 reads that many earlier partitions too (e.g. MAU
 reads 29 days back); ``end_offset`` > 0 reads later ones (response within 7 days).
 """
@@ -59,9 +60,28 @@ MONTHLY = dict(grain="monthly", time_column="period_start")
 MODELS: list[ModelSpec] = [
     # --- staging: canonical tables of spec §3 -------------------------------------------
     ModelSpec("staging/members.sql", deps=("raw",)),
+    # business inputs (the team's spreadsheets; members.sql reads identity_map / member_profiles
+    # from raw.input_* so it never needs these to be built first)
+    ModelSpec("staging/identity_map.sql", deps=("raw",)),
+    ModelSpec("staging/member_profiles.sql", deps=("raw",)),
+    ModelSpec("staging/identity_merges.sql", deps=("staging.members",)),
+    ModelSpec("staging/input_status.sql", deps=("raw",)),
+    ModelSpec("staging/goals.sql", deps=("raw",)),
+    ModelSpec("staging/campaigns.sql", deps=("raw",)),
+    ModelSpec("staging/campaign_participants.sql", deps=("raw", "staging.members")),
+    ModelSpec("staging/content.sql", deps=("raw",)),
+    ModelSpec("staging/feedback.sql", deps=("raw", "staging.members")),
+    ModelSpec("staging/costs.sql", deps=("raw",)),
+    ModelSpec("staging/conversions.sql", deps=("raw", "staging.members")),
+    ModelSpec("staging/competitors.sql", deps=("raw",)),
+    ModelSpec("staging/plan.sql", deps=("raw",)),
+    ModelSpec("staging/incidents.sql", deps=("raw",)),
+    ModelSpec("staging/strategies.sql", deps=("raw",)),
     ModelSpec("staging/messages.sql", deps=("raw", "staging.members"), **DAILY),
     ModelSpec("staging/reactions.sql", deps=("raw", "staging.members", "staging.messages"), **DAILY),
     ModelSpec("staging/membership_events.sql", deps=("raw", "staging.members"), **DAILY),
+    # platform-computed aggregates (WeCom statistics): kept apart from the member-level tables
+    ModelSpec("staging/daily_aggregates.sql", deps=("raw",), **DAILY),
     # --- intermediate and marts: appended below by section ------------------------------
     # intermediate: person-day facts and member lifecycle, shared by the marts below
     ModelSpec("intermediate/person_days.sql",
@@ -83,6 +103,10 @@ MODELS: list[ModelSpec] = [
     ModelSpec("marts/growth/growth_by_source_daily.sql", section="growth", **MART_DAILY,
               deps=("staging.messages", "staging.reactions", "staging.membership_events",
                     "intermediate.person_lifecycle")),
+    ModelSpec("marts/growth/aggregate_growth_daily.sql", section="growth", **MART_DAILY,
+              deps=("staging.daily_aggregates",)),
+    ModelSpec("marts/activity/aggregate_activity_daily.sql", section="activity", **MART_DAILY,
+              deps=("staging.daily_aggregates",)),
     ModelSpec("marts/growth/growth_cohorts_weekly.sql", section="growth",
               deps=("staging.messages", "staging.reactions", "staging.membership_events",
                     "intermediate.person_lifecycle", "intermediate.person_days")),
@@ -110,4 +134,69 @@ MODELS: list[ModelSpec] = [
               deps=("staging.members", "staging.messages", "staging.reactions",
                     Dep("intermediate.person_days", start_offset=-2, end_offset=1),
                     "intermediate.person_lifecycle", "marts.interaction_threads")),
+]
+
+# analytics sections (product.md §5.5, 5.9, 5.15, 5.18) and the acquisition-channel block of §5.4:
+# member segments and profile distributions per report period, channel cohorts (unpartitioned: their
+# week-4 figures keep changing), the strategy section's daily key metrics, trend forecasts from the
+# period KPIs of the 8 periods up to each period (start_offset counts periods of the same grain).
+MODELS += [
+    ModelSpec("marts/activity/activity_segments_monthly.sql", section="activity", **MONTHLY,
+              deps=("intermediate.person_lifecycle", "intermediate.person_days")),
+    ModelSpec("marts/profile/profile_distribution_monthly.sql", section="profile", **MONTHLY,
+              deps=("staging.members", "intermediate.person_lifecycle", "intermediate.person_days")),
+    ModelSpec("marts/outlook/outlook_forecast_monthly.sql", section="outlook", **MONTHLY,
+              deps=(Dep("marts.kpis_monthly", start_offset=-7),)),
+    ModelSpec("marts/activity/activity_segments_weekly.sql", section="activity", **WEEKLY,
+              deps=("intermediate.person_lifecycle", "intermediate.person_days")),
+    ModelSpec("marts/profile/profile_distribution_weekly.sql", section="profile", **WEEKLY,
+              deps=("staging.members", "intermediate.person_lifecycle", "intermediate.person_days")),
+    ModelSpec("marts/outlook/outlook_forecast_weekly.sql", section="outlook", **WEEKLY,
+              deps=(Dep("marts.kpis_weekly", start_offset=-7),)),
+    ModelSpec("marts/growth/growth_channel_cohorts.sql", section="growth",
+              deps=("staging.members", "staging.messages", "staging.reactions", "staging.membership_events",
+                    "intermediate.person_lifecycle", "intermediate.person_days")),
+    ModelSpec("marts/strategy/strategy_metrics_daily.sql", section="strategy", **MART_DAILY,
+              deps=("marts.activity_daily", "marts.growth_daily", "marts.interaction_threads")),
+]
+
+# business sections (product.md §5.3, 5.7, 5.10-5.14): items of the team's inputs (unpartitioned, all
+# history: a campaign's lift or an item's resolution keeps changing after its period), daily spend and
+# conversions, and each section's period KPIs in the long form of kpis_<grain>; goals and competitors
+# read every period KPI mart, so they come last.
+MODELS += [
+    ModelSpec("marts/campaigns/campaigns_summary.sql", section="campaigns",
+              deps=("staging.campaigns", "staging.campaign_participants", "marts.activity_daily",
+                    "marts.growth_daily")),
+    ModelSpec("marts/feedback/feedback_items.sql", section="feedback", deps=("staging.feedback",)),
+    ModelSpec("marts/plan/plan_items.sql", section="plan", deps=("staging.plan",)),
+    ModelSpec("marts/incidents/incidents_items.sql", section="incidents", deps=("staging.incidents",)),
+    ModelSpec("marts/cost/cost_daily.sql", section="cost", **MART_DAILY, deps=("staging.costs",)),
+    ModelSpec("marts/cost/conversions_daily.sql", section="cost", **MART_DAILY, deps=("staging.conversions",)),
+    ModelSpec("marts/campaigns/campaigns_kpis_weekly.sql", section="campaigns", **WEEKLY,
+              deps=("marts.campaigns_summary",)),
+    ModelSpec("marts/feedback/feedback_kpis_weekly.sql", section="feedback", **WEEKLY,
+              deps=("marts.feedback_items",)),
+    ModelSpec("marts/cost/cost_kpis_weekly.sql", section="cost", **WEEKLY,
+              deps=("marts.cost_daily", "staging.conversions", "marts.kpis_weekly")),
+    ModelSpec("marts/plan/plan_kpis_weekly.sql", section="plan", **WEEKLY, deps=("marts.plan_items",)),
+    ModelSpec("marts/incidents/incidents_kpis_weekly.sql", section="incidents", **WEEKLY,
+              deps=("marts.incidents_items",)),
+    ModelSpec("marts/campaigns/campaigns_kpis_monthly.sql", section="campaigns", **MONTHLY,
+              deps=("marts.campaigns_summary",)),
+    ModelSpec("marts/feedback/feedback_kpis_monthly.sql", section="feedback", **MONTHLY,
+              deps=("marts.feedback_items",)),
+    ModelSpec("marts/cost/cost_kpis_monthly.sql", section="cost", **MONTHLY,
+              deps=("marts.cost_daily", "staging.conversions", "marts.kpis_monthly")),
+    ModelSpec("marts/plan/plan_kpis_monthly.sql", section="plan", **MONTHLY, deps=("marts.plan_items",)),
+    ModelSpec("marts/incidents/incidents_kpis_monthly.sql", section="incidents", **MONTHLY,
+              deps=("marts.incidents_items",)),
+    ModelSpec("marts/goals/goals_attainment.sql", section="goals",
+              deps=("staging.goals", "marts.kpis_weekly", "marts.kpis_monthly",
+                    *(f"marts.{s}_kpis_{g}" for s in ("campaigns", "feedback", "cost", "plan", "incidents")
+                      for g in ("weekly", "monthly")))),
+    ModelSpec("marts/competitors/competitors_comparison.sql", section="competitors",
+              deps=("staging.competitors", "marts.kpis_weekly", "marts.kpis_monthly",
+                    *(f"marts.{s}_kpis_{g}" for s in ("campaigns", "feedback", "cost", "plan", "incidents")
+                      for g in ("weekly", "monthly")))),
 ]

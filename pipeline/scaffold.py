@@ -93,7 +93,8 @@ BUSINESS_INPUTS: dict[str, list[tuple[str, str]]] = {
 
 def inputs_readme() -> str:
     lines = ["# Business inputs", "",
-             "One CSV (UTF-8, with or without BOM) or XLSX file per input, all optional: a report section whose",
+             "One CSV (UTF-8 with or without BOM, GB18030/GBK or UTF-16) or XLSX file per input, all optional: a "
+             "report section whose",
              "input is missing says so. The first row holds the column names below.", ""]
     for name, cols in BUSINESS_INPUTS.items():
         lines += [f"## {name}.csv", "", "| column | meaning |", "|---|---|"]

@@ -23,9 +23,27 @@ def connection_config(memory_limit: str = "2GB", threads: int = 2, temp_dir: str
     return cfg
 
 
+# warehouse file (resolved) -> DuckDB temp directory, from settings.duckdb_temp_directory
+# (registered by pipeline.config.load_config, so every connection to the file uses the same one)
+_TEMP_DIRS: dict[str, str] = {}
+
+
+def register_temp_directory(path: str | Path, temp_dir: str | Path) -> None:
+    _TEMP_DIRS[str(Path(path).resolve())] = str(temp_dir)
+
+
+def temp_directory_for(path: str | Path) -> str:
+    """The DuckDB temp directory of a warehouse file: the configured one, else
+    ``<warehouse folder>/.duckdb_tmp`` (set explicitly: spilling joins and sorts go there)."""
+    path = Path(path).resolve()
+    return _TEMP_DIRS.get(str(path)) or str(path.parent / ".duckdb_tmp")
+
+
 def connect(path: str | Path, **kwargs) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not kwargs.get("temp_dir"):
+        kwargs["temp_dir"] = temp_directory_for(path)
     return duckdb.connect(str(path), config=connection_config(**kwargs))
 
 

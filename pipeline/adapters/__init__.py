@@ -11,6 +11,10 @@ ADAPTER_MODULES = {
     "discord": "discord",
     "telegram": "telegram",
     "canonical": "canonical",
+    "qq": "qq",
+    "wechat": "wechat",
+    "wecom": "wecom",
+    "discourse": "discourse",
 }
 
 

@@ -10,10 +10,31 @@ from __future__ import annotations
 
 _WHERE = "file_path || ' at ' || coalesce(location, '?') || ': '"
 
+# An id a spreadsheet rewrote as a number in scientific notation (4.12E+17): its digits are lost.
+_SCI = "[0-9.]+[eE][+]?[0-9]+"
+
+
+def _sci(col: str) -> str:
+    return f"regexp_full_match(trim({col}), '{_SCI}')"
+
+
+def _sci_reason(col: str) -> str:
+    return (f"{_WHERE} || 'id ' || trim({col}) || ' is a number in scientific notation: a spreadsheet "
+            f"rewrote it and its digits are lost (expected the id as text: re-export the file, or format "
+            f"the column as text before saving)'")
+
+
+def _sci_rule(*cols: str) -> tuple[str, str, str]:
+    cond = " or ".join(_sci(c) for c in cols)
+    reason = "case " + " ".join(f"when {_sci(c)} then {_sci_reason(c)}" for c in cols) + " end"
+    return ("scientific_notation_id", cond, reason)
+
+
 RULES: dict[str, list[tuple[str, str, str]]] = {
     "messages": [
         ("missing_id", "message_id is null or trim(message_id) = ''",
          f"{_WHERE} || 'expected a message id, found none'"),
+        _sci_rule("message_id", "author_id"),
         ("unparseable_time", "sent_at is null",
          f"{_WHERE} || 'expected a timestamp, found ' || coalesce('''' || raw_time || '''', 'none')"),
         ("time_in_future", "sent_at > $now + interval 1 day",
@@ -26,10 +47,12 @@ RULES: dict[str, list[tuple[str, str, str]]] = {
     "users": [
         ("missing_id", "user_id is null or trim(user_id) = ''",
          f"{_WHERE} || 'expected a user id, found none'"),
+        _sci_rule("user_id"),
     ],
     "reactions": [
         ("missing_id", "message_id is null or trim(message_id) = ''",
          f"{_WHERE} || 'expected the id of the message reacted to, found none'"),
+        _sci_rule("message_id", "reactor_id"),
         ("invalid_count", "reaction_count is null or reaction_count < 0",
          f"{_WHERE} || 'expected a reaction count >= 0, found ' || coalesce(cast(reaction_count as varchar), 'none')"),
         ("unparseable_time", "raw_time is not null and reacted_at is null",
@@ -40,12 +63,24 @@ RULES: dict[str, list[tuple[str, str, str]]] = {
     "membership_events": [
         ("missing_id", "user_id is null or trim(user_id) = ''",
          f"{_WHERE} || 'expected the id of the member who joined or left, found none'"),
+        _sci_rule("user_id"),
         ("unparseable_time", "occurred_at is null",
          f"{_WHERE} || 'expected a timestamp, found ' || coalesce('''' || raw_time || '''', 'none')"),
         ("time_in_future", "occurred_at > $now + interval 1 day",
          f"{_WHERE} || 'time ' || coalesce(raw_time, '') || ' is in the future'"),
         ("unknown_event", "event is null or event not in ('join', 'leave')",
          f"{_WHERE} || 'expected event join or leave, found ' || coalesce(event, 'none')"),
+    ],
+    # platform aggregates (WeCom statistics), see schema.py
+    "daily_aggregates": [
+        ("unparseable_time", "stat_date is null",
+         f"{_WHERE} || 'expected the statistics day (stat_time, or day_begin_time of the request saved "
+         f"beside the response), found ' || coalesce('''' || raw_time || '''', 'none')"),
+        ("time_in_future", "stat_date > cast($now as date) + 1",
+         f"{_WHERE} || 'statistics day ' || cast(stat_date as varchar) || ' is in the future'"),
+        ("invalid_count", "least(new_chat_cnt, chat_total, chat_has_msg, new_member_cnt, member_total, "
+                          "member_has_msg, msg_total) < 0",
+         f"{_WHERE} || 'expected counts >= 0'"),
     ],
 }
 

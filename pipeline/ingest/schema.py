@@ -21,6 +21,8 @@ Id spaces (all VARCHAR, never numbers: Discord snowflakes do not fit a double):
 
 from __future__ import annotations
 
+from pipeline.ingest.inputs_schema import INPUT_RAW_DDL
+
 # Columns shared by every candidate/raw row: where it came from.
 _PROVENANCE = """
     source VARCHAR,            -- the config source name, e.g. slack_main
@@ -75,6 +77,23 @@ CANDIDATE_COLUMNS = {
     occurred_at TIMESTAMPTZ,
     via VARCHAR                -- e.g. channel_join, guild_join, invite, link, kicked
 """,
+    # Platform-side aggregates (WeCom customer-group statistics): figures a platform computed,
+    # not member-level records. One row per (day, owner) item of a statistics response.
+    "daily_aggregates": """
+    stat_date DATE,            -- the statistics day (WeCom: 00:00-24:00 China time); NULL = unknown
+    stat_end_date DATE,        -- last day the figures cover (= stat_date for daily figures)
+    raw_time VARCHAR,          -- stat_time / day_begin_time exactly as written
+    granularity VARCHAR,       -- by_day (statistic_group_by_day) | by_owner (statistic)
+    owner VARCHAR,             -- group owner userid (by_owner) or the request's owner filter, comma-joined (by_day)
+    new_chat_cnt BIGINT,
+    chat_total BIGINT,
+    chat_has_msg BIGINT,
+    new_member_cnt BIGINT,
+    member_total BIGINT,
+    member_has_msg BIGINT,
+    msg_total BIGINT,
+    migrate_trainee_chat_cnt BIGINT
+""",
 }
 
 # Columns the loader adds when it copies candidates to raw.* (computed, not adapter-filled).
@@ -83,6 +102,7 @@ _RAW_EXTRA = {
     "users": "",
     "reactions": "",
     "membership_events": "local_date DATE,",
+    "daily_aggregates": "",
 }
 
 RAW_DDL = [
@@ -107,13 +127,21 @@ RAW_DDL = [
     )
     """,
     """
+    create table if not exists raw.file_hashes (
+        source VARCHAR,
+        file_path VARCHAR,        -- relative to the source folder
+        signature VARCHAR,        -- size and mtime (of every file, for a folder)
+        file_id VARCHAR           -- its content hash (raw.files.file_id): not re-read while unchanged
+    )
+    """,
+    """
     create table if not exists raw.quarantine (
         source VARCHAR,
         platform VARCHAR,
         file_id VARCHAR,
         file_path VARCHAR,
         location VARCHAR,
-        entity VARCHAR,           -- messages | users | reactions | membership_events
+        entity VARCHAR,           -- messages | users | reactions | membership_events | daily_aggregates
         rule VARCHAR,             -- e.g. missing_id, unparseable_time, time_in_future
         reason VARCHAR,           -- human sentence naming the file, place and what was expected
         record VARCHAR            -- the candidate row as JSON text
@@ -124,6 +152,7 @@ for _entity, _cols in CANDIDATE_COLUMNS.items():
     RAW_DDL.append(
         f"create table if not exists raw.{_entity} ({_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols})"
     )
+RAW_DDL += INPUT_RAW_DDL  # business inputs: raw.input_files, raw.input_<name> (inputs_schema.py)
 
 
 def create_raw_tables(conn) -> None:

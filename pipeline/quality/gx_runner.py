@@ -14,7 +14,7 @@ from pipeline.quality import gx_duck_patch  # noqa: F401  (must be imported befo
 
 import great_expectations as gx  # noqa: E402
 
-from pipeline.warehouse import connection_config  # noqa: E402
+from pipeline.warehouse import connection_config, temp_directory_for  # noqa: E402
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -37,9 +37,9 @@ class SuiteOutcome:
         return bool(self.errors) or any(f["severity"] == "critical" for f in self.failed)
 
 
-def _engine_config(memory_limit: str, threads: int) -> dict:
+def _engine_config(memory_limit: str, threads: int, temp_dir: str | None = None) -> dict:
     # duckdb-engine adds its own user agent; everything else must equal our connections' config.
-    cfg = connection_config(memory_limit=memory_limit, threads=threads)
+    cfg = connection_config(memory_limit=memory_limit, threads=threads, temp_dir=temp_dir)
     cfg.pop("custom_user_agent")
     return cfg
 
@@ -68,7 +68,7 @@ def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, sou
         name="warehouse", connection_string=f"duckdb:///{database}",
         # Same DuckDB config as every other connection of the process (DuckDB refuses a second
         # connection to one file with a different config).
-        kwargs={"connect_args": {"config": _engine_config(memory_limit, threads)}})
+        kwargs={"connect_args": {"config": _engine_config(memory_limit, threads, temp_directory_for(database))}})
     # A query asset: GX's table asset ignores DuckDB schemas (it queries the bare name).
     # `table` comes from our own registry (pipeline/quality/suites.py), never from input.
     query = f"select * from {schema}.{name}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
+from pipeline.ingest.inputs_schema import BY_NAME as _INPUTS
+
 KINDS = ["message", "reply", "system"]
 
 
@@ -83,3 +85,128 @@ STAGING_SUITES = {
     "staging.reactions": staging_reactions_suite,
     "staging.membership_events": staging_membership_events_suite,
 }
+
+
+# --- business inputs (staging.<input>): derived from the input contract -------------------------
+# The rows that reach staging passed the row rules (pipeline/ingest/inputs_schema.py), so these
+# suites guard the modelling: required columns filled, enums in their sets, bounds, one row per key.
+
+
+def _input_suite(name: str, extra: list | None = None) -> gx.ExpectationSuite:
+    spec = _INPUTS[name]
+    expectations = []
+    for col in spec.columns:
+        c = col.canonical
+        if col.required:
+            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=c, severity="critical"))
+        if col.kind == "enum":
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(col.values),
+                                                                 severity="critical"))
+        if col.min is not None or col.max is not None:
+            expectations.append(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=col.min, max_value=col.max,
+                                                                  severity="critical"))
+        if col.kind == "period":
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(column=f"{c}_grain", value_set=["weekly", "monthly"],
+                                                                 severity="critical"))
+            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=f"{c}_start", severity="critical"))
+    if len(spec.key) == 1:
+        expectations.append(gxe.ExpectColumnValuesToBeUnique(column=spec.key[0], severity="critical"))
+    elif spec.key:
+        expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.key), severity="critical"))
+    return _suite(f"staging_{name}", expectations + (extra or []))
+
+
+def staging_goals_suite() -> gx.ExpectationSuite:
+    return _input_suite("goals")
+
+
+def staging_campaigns_suite() -> gx.ExpectationSuite:
+    return _input_suite("campaigns", [
+        # walk-ins can make attendees exceed registrations: worth a look, not wrong
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="registrations", column_B="attendees", or_equal=True,
+                                                    ignore_row_if="either_value_is_missing", severity="warning"),
+    ])
+
+
+def staging_campaign_participants_suite() -> gx.ExpectationSuite:
+    return _input_suite("campaign_participants", [
+        gxe.ExpectColumnValuesToNotBeNull(column="person_key", severity="critical")])
+
+
+def staging_content_suite() -> gx.ExpectationSuite:
+    return _input_suite("content", [gxe.ExpectColumnValuesToNotBeNull(column="local_date", severity="critical")])
+
+
+def staging_feedback_suite() -> gx.ExpectationSuite:
+    return _input_suite("feedback", [gxe.ExpectColumnValuesToNotBeNull(column="local_date", severity="critical")])
+
+
+def staging_costs_suite() -> gx.ExpectationSuite:
+    return _input_suite("costs")
+
+
+def staging_conversions_suite() -> gx.ExpectationSuite:
+    return _input_suite("conversions", [
+        gxe.ExpectColumnValuesToNotBeNull(column="person_key", severity="critical"),
+        gxe.ExpectColumnValuesToNotBeNull(column="local_date", severity="critical")])
+
+
+def staging_competitors_suite() -> gx.ExpectationSuite:
+    return _input_suite("competitors")
+
+
+def staging_plan_suite() -> gx.ExpectationSuite:
+    return _input_suite("plan")
+
+
+def staging_incidents_suite() -> gx.ExpectationSuite:
+    return _input_suite("incidents", [gxe.ExpectColumnValuesToNotBeNull(column="local_date", severity="critical")])
+
+
+def staging_strategies_suite() -> gx.ExpectationSuite:
+    return _input_suite("strategies")
+
+
+def staging_member_profiles_suite() -> gx.ExpectationSuite:
+    return _input_suite("member_profiles")
+
+
+def staging_identity_map_suite() -> gx.ExpectationSuite:
+    return _input_suite("identity_map", [gxe.ExpectColumnValuesToNotBeNull(column="person_key", severity="critical")])
+
+
+def staging_identity_merges_suite() -> gx.ExpectationSuite:
+    return _suite("staging_identity_merges", [
+        gxe.ExpectColumnValuesToNotBeNull(column="person_key", severity="critical"),
+        gxe.ExpectColumnValuesToBeUnique(column="member_key", severity="critical"),
+        gxe.ExpectColumnValuesToBeInSet(column="basis", value_set=["identity_map", "email", "phone"],
+                                        severity="critical"),
+    ])
+
+
+def staging_input_status_suite() -> gx.ExpectationSuite:
+    return _suite("staging_input_status", [
+        gxe.ExpectTableRowCountToEqual(value=len(_INPUTS), severity="critical"),
+        gxe.ExpectColumnValuesToBeUnique(column="input", severity="critical"),
+        gxe.ExpectColumnValuesToNotBeNull(column="present", severity="critical"),
+        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["loaded", "failed", "absent"], severity="critical"),
+    ])
+
+
+STAGING_SUITES.update({
+    "staging.goals": staging_goals_suite,
+    "staging.campaigns": staging_campaigns_suite,
+    "staging.campaign_participants": staging_campaign_participants_suite,
+    "staging.content": staging_content_suite,
+    "staging.feedback": staging_feedback_suite,
+    "staging.costs": staging_costs_suite,
+    "staging.conversions": staging_conversions_suite,
+    "staging.competitors": staging_competitors_suite,
+    "staging.plan": staging_plan_suite,
+    "staging.incidents": staging_incidents_suite,
+    "staging.strategies": staging_strategies_suite,
+    "staging.member_profiles": staging_member_profiles_suite,
+    "staging.identity_map": staging_identity_map_suite,
+    "staging.identity_merges": staging_identity_merges_suite,
+    "staging.input_status": staging_input_status_suite,
+})

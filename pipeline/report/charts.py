@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import matplotlib
@@ -57,6 +57,7 @@ class Chart:
     title: str
     svg: str           # standalone SVG document (written beside report.md)
     inline_svg: str    # the same drawing for embedding in HTML (no XML prolog, no namespace URLs)
+    png: bytes = field(default=b"", repr=False, compare=False)   # the same figure as PNG (report.pptx)
 
 
 _ID_REF = re.compile(r'(\bid="|href="#|url\(#)')
@@ -76,9 +77,16 @@ def _svg_text(fig, name: str) -> tuple[str, str]:
     return svg, inline
 
 
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
 def _chart(fig, name: str, title: str) -> Chart:
+    png = _png(fig)                       # before _svg_text, which closes the figure
     svg, inline = _svg_text(fig, name)
-    return Chart(name=name, title=title, svg=svg, inline_svg=inline)
+    return Chart(name=name, title=title, svg=svg, inline_svg=inline, png=png)
 
 
 def _date_axis(ax, days: list[date]) -> None:

@@ -27,6 +27,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
 from pipeline.report import charts, narrative
+from pipeline.report.pdf import write_pdf
+from pipeline.report.pptx import write_pptx
 from pipeline.report.data import ReportData, collect
 from pipeline.report.i18n import GLOSSARY, LOWER_IS_BETTER, Formatter
 from pipeline.report.sections import SECTION_ORDER, SectionContext, load_all
@@ -265,12 +267,20 @@ def _context(data: ReportData, f: Formatter, sections: list[Section]) -> dict:
 
 def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period, out_dir,
                   check_results: list[dict] | None = None) -> dict[str, Path]:
-    """Write report.html, report.md, charts/*.svg and metrics.json for ``period`` into ``out_dir``."""
+    """Write report.html, report.md, charts/*.svg, metrics.json, report.pdf and report.pptx for ``period``
+    into ``out_dir``."""
     data = collect(conn, config, period, check_results)
     f = Formatter(config.language)
     sections = build_sections(data, f)
     # sections registered in pipeline/report/sections/ (goals, campaigns, feedback, ...)
     ctx_sections = SectionContext(conn=conn, config=config, period=period, data=data, f=f)
+    # extra blocks of core sections (growth: acquisition channels, activity: member segments,
+    # content: published content + keywords); imported here: extras imports this module
+    from pipeline.report.sections.extras import extra_blocks
+    for built in sections:
+        blocks, extra_kpis = extra_blocks(ctx_sections, built.slug)
+        built.blocks.extend(blocks)
+        data.kpis.update(extra_kpis)
     for slug, builder in load_all().items():
         built, extra_kpis = builder(ctx_sections)
         sections.append(built)
@@ -297,4 +307,8 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
     for stale in (out / "charts").glob("*.svg"):   # a rerun without that chart's data removes it
         if stale.name not in written:
             stale.unlink()
+    # report.pdf (from the HTML just written) and report.pptx (from the same sections)
+    paths.update(write_pdf(paths["html"], language=f.language))
+    paths.update(write_pptx(out / "report.pptx", sections, title=ctx["title"], subtitle=ctx["period_line"],
+                            note=ctx["note"], language=f.language, period=period))
     return paths

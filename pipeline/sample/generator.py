@@ -127,14 +127,18 @@ def _clear(out_dir: Path, overwrite: bool | None) -> None:
 
 
 def generate_sample(out_dir: Path, scale: str = "small", seed: int = 7, language: str = "zh",
-                    workers: int | None = None, overwrite: bool | None = None) -> Path:
+                    workers: int | None = None, overwrite: bool | None = None,
+                    flavour: str | None = None) -> Path:
     """Write a complete sample project into ``out_dir``; return the path of its community.yaml.
 
     ``workers``: processes writing the platforms in parallel (default 1 for small, 3 for
     large). Output does not depend on it. ``overwrite``: whether non-empty landing/inputs
     folders in ``out_dir`` may be replaced; by default only a previously generated sample is
-    (a warehouse or reports already built from it are left alone).
+    (a warehouse or reports already built from it are left alone). ``flavour="zh"`` also
+    writes QQ, WeChat and WeCom sources (``pipeline/sample/chinese.py``).
     """
+    if flavour not in (None, "zh"):
+        raise ValueError(f"flavour: expected None or 'zh', got {flavour!r}")
     out_dir = Path(out_dir)
     world = Mo.build_world(scale, seed, language)       # validates the arguments early
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -171,11 +175,25 @@ def generate_sample(out_dir: Path, scale: str = "small", seed: int = 7, language
             for r in results},
         "business_inputs_rows": inputs,
     }
+    if flavour == "zh":           # Chinese-platform sources of the same community
+        from . import chinese
+        zh_truth, zh_daily = chinese.write(world, out_dir)
+        truth["generator"]["flavour"] = "zh"
+        truth["sources"].update(zh_truth)
+        for name, d in zh_daily.items():
+            daily = daily + d
+            truth["daily_messages_by_source"][name] = {
+                world.local_date(i).isoformat(): int(d[i]) for i in range(world.days)}
+        truth["totals"] = {"messages": int(sum(t["messages"]["total"] for t in truth["sources"].values()
+                                               if "messages" in t)),
+                           "human_content_messages": int(daily.sum())}
+        truth["daily_messages"] = {world.local_date(d).isoformat(): int(daily[d]) for d in range(world.days)}
     truth_path = out_dir / TRUTH_PATH
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     bots = results[2].truth["bot_user_ids"]
     cfg = out_dir / "community.yaml"
-    cfg.write_text(community_yaml(world, bots), encoding="utf-8")
+    text = community_yaml(world, bots)
+    cfg.write_text(chinese.add_sources(text) if flavour == "zh" else text, encoding="utf-8")
     return cfg

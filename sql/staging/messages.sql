@@ -3,20 +3,24 @@
 -- (an edited version over an unedited one, then the later-loaded export).
 with
 
-raw_messages as (
+winners as (
 
-    select * from raw.messages
+    -- the winning version of each message, picked on the ordering columns only: a window
+    -- sort over whole rows (text included) spills to disk at millions of messages.
+    -- Order: edited_at desc nulls last, then file_seq desc, then location desc (nulls last).
+    select arg_max(rowid, (edited_at is not null, coalesce(edited_at, '-infinity'::timestamptz),
+                           file_seq, location is not null, coalesce(location, ''))) as winner
+    from raw.messages
     where local_date >= $period_start and local_date < $period_end
+    group by source, message_id
 
 ),
 
 latest as (
 
-    select * from raw_messages
-    qualify row_number() over (
-        partition by source, message_id
-        order by edited_at desc nulls last, file_seq desc, location desc
-    ) = 1
+    select * from raw.messages
+    where local_date >= $period_start and local_date < $period_end
+        and rowid in (select winner from winners)
 
 ),
 

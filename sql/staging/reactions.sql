@@ -6,9 +6,36 @@
 -- Canonical files are reaction events, so all canonical files are combined.
 with
 
+short_window as (
+
+    -- a daily or weekly run (up to two months); a backfill over a longer range dates everything
+    select ($period_end - $period_start) <= 62 as yes
+
+),
+
+candidate_keys as (
+
+    -- in a short window, only the messages whose reactions can fall in it: the window's messages
+    -- (reactions without a time take their message's date) and those with a reaction timed
+    -- within two days of it (any time zone); every row of these messages is kept, so the
+    -- snapshot choice is unchanged. Without it a one-day run would date every reaction of the
+    -- history. (Empty for long windows, where it would filter nothing and cost memory.)
+    select message_key from staging.messages
+    where local_date >= $period_start and local_date < $period_end
+        and (select yes from short_window)
+    union
+    select source || ':' || message_id from raw.reactions
+    where reacted_at >= cast($period_start as timestamp) - interval 2 day
+        and reacted_at < cast($period_end as timestamp) + interval 2 day
+        and (select yes from short_window)
+
+),
+
 messages as (
 
     select message_key, local_date from staging.messages
+    where not (select yes from short_window)
+        or message_key in (select message_key from candidate_keys)
 
 ),
 
@@ -19,6 +46,8 @@ raw_reactions as (
         r.source || ':' || r.message_id as message_key,
         case when r.platform = 'canonical' then 0 else r.file_seq end as snapshot_seq
     from raw.reactions as r
+    where not (select yes from short_window)
+        or r.source || ':' || r.message_id in (select message_key from candidate_keys)
 
 ),
 

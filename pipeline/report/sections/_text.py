@@ -1,0 +1,216 @@
+"""What members write: top keywords (content section) and interest tags (profile section).
+
+Not a section: it registers nothing.
+
+Keywords. Chinese has no spaces, so the period's member messages are segmented with jieba
+(dictionary shipped inside the package, loaded once per process, no network; HMM on, which is
+deterministic). Latin-script text is lower-cased and split into word tokens by the same pass.
+Stop words (``stopwords_zh.txt`` / ``stopwords_en.txt`` beside this file), one-character tokens,
+numbers, URLs, mentions and emoji codes are removed. The segmentation is a DuckDB scalar Python UDF
+(``cr_segment``) registered on the report's connection for the duration of one query; DuckDB reads
+the period's texts, unnests the tokens and does the counting (mentions, messages, distinct
+persons). Only one period's member messages go through Python, and only their text.
+
+Interest tags. A keyword -> tag dictionary (``interest_tags.yaml`` beside this file, or
+``settings.interest_tags`` of community.yaml) is compiled into one regular expression per tag
+(Chinese keywords as substrings, Latin keywords as whole words, case-insensitive); DuckDB matches
+the period's member messages against it and counts persons and messages per tag.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from pipeline.periods import Period
+from pipeline.report.sections._util import run
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_TAGS = HERE / "interest_tags.yaml"
+UDF_NAME = "cr_segment"
+USER_WORD_FREQ = 10_000
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_TOKEN = re.compile(r"[a-z][a-z0-9+#._\-]*|[0-9]+[a-z][a-z0-9+#._\-]*")
+_NOISE = re.compile(
+    r"https?://\S+|www\.\S+"            # links
+    r"|<[@#!][^>]*>"                    # Slack / Discord mentions <@U123>, <#C1>, <!here>
+    r"|@\S+"                            # @name
+    r"|:[a-z0-9_+\-]+:"                 # emoji codes :thumbsup:
+    r"|`[^`]*`",                        # inline code: error messages are not topics
+    re.IGNORECASE)
+_LOCK = threading.Lock()
+
+
+def _word_list(path: Path) -> list[str]:
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.append(line.lower())
+    return words
+
+
+@lru_cache(maxsize=None)
+def stop_words() -> frozenset[str]:
+    return frozenset(_word_list(HERE / "stopwords_zh.txt") + _word_list(HERE / "stopwords_en.txt"))
+
+
+@lru_cache(maxsize=None)
+def tokenizer():
+    """The jieba tokenizer: its own dictionary + ``userdict_zh.txt`` + the default tag's Chinese keywords.
+
+    Built once per process (about a second; jieba caches its prefix dictionary in the temp folder).
+    The extra words do not depend on the community's config, so segmentation is the same everywhere.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    with _LOCK:
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        # community words get a frequency that beats common overlapping words of jieba's dictionary
+        # (做出 3,306; 海产品 52), so 做出海产品 is 做 / 出海 / 产品 and not 做出 / 海产品
+        for w in sorted(set(_word_list(HERE / "userdict_zh.txt"))):
+            tk.add_word(w, max(USER_WORD_FREQ, tk.FREQ.get(w) or 0))
+        for w in sorted({k.lower() for tag in load_tags(DEFAULT_TAGS) for k in tag.keywords if _CJK.search(k)}):
+            if not tk.FREQ.get(w):
+                tk.add_word(w)          # jieba suggests a frequency that keeps the word whole
+    return tk
+
+
+def _keep(token: str) -> bool:
+    if token in stop_words():
+        return False
+    if _CJK.search(token):
+        return len(token) >= 2 and not any(c.isspace() for c in token)
+    return len(token) >= 2 and _LATIN_TOKEN.fullmatch(token) is not None
+
+
+def segment(text: str | None) -> list[str]:
+    """Content words of one message, in order (duplicates kept: mentions count occurrences)."""
+    if not text:
+        return []
+    clean = _NOISE.sub(" ", text).lower()
+    return [tok for tok in (t.strip() for t in tokenizer().cut(clean)) if tok and _keep(tok)]
+
+
+def _register(conn: duckdb.DuckDBPyConnection) -> None:
+    try:
+        from duckdb.sqltypes import VARCHAR
+    except ImportError:                      # older duckdb
+        from duckdb.typing import VARCHAR
+    try:
+        conn.remove_function(UDF_NAME)
+    except Exception:                        # not registered on this connection
+        pass
+    conn.create_function(UDF_NAME, segment, [VARCHAR], duckdb.list_type(VARCHAR), side_effects=False)
+
+
+def top_keywords(conn: duckdb.DuckDBPyConnection, period: Period, limit: int = 20) -> list[dict]:
+    """keyword, mentions, messages, persons of the period's member messages, most mentioned first."""
+    tokenizer()                              # load jieba outside the query (once per process)
+    _register(conn)
+    try:
+        return run(conn, "content_keywords", {"period_start": period.start, "period_end": period.end, "limit": limit})
+    finally:
+        conn.remove_function(UDF_NAME)
+
+
+def member_text_count(conn: duckdb.DuckDBPyConnection, period: Period) -> int:
+    return int(run(conn, "content_member_texts", {"period_start": period.start, "period_end": period.end})[0]
+               ["messages"])
+
+
+# ---------------------------------------------------------------------------------------------
+# interest tags
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    names: tuple[tuple[str, str], ...]       # (language, display name)
+    keywords: tuple[str, ...]
+
+    def name(self, language: str) -> str:
+        return dict(self.names).get(language, self.key)
+
+
+class TagDictionaryError(ValueError):
+    """An interest-tag dictionary that cannot be used; the message says where and why."""
+
+
+def parse_tags(mapping, where: str) -> list[Tag]:
+    if not isinstance(mapping, dict) or not mapping:
+        raise TagDictionaryError(f"{where}: expected a non-empty mapping tag -> keywords")
+    tags = []
+    for key, spec in mapping.items():
+        names: dict[str, str] = {}
+        if isinstance(spec, dict):
+            keywords = spec.get("keywords")
+            names = {lang: str(spec[lang]) for lang in ("zh", "en") if spec.get(lang)}
+        else:
+            keywords = spec
+        if isinstance(keywords, str):
+            keywords = [keywords]
+        if not isinstance(keywords, list) or not keywords:
+            raise TagDictionaryError(f"{where}: tag {key!r}: expected a list of keywords")
+        clean = tuple(dict.fromkeys(str(k).strip() for k in keywords if str(k).strip()))
+        if not clean:
+            raise TagDictionaryError(f"{where}: tag {key!r}: no keywords")
+        tags.append(Tag(str(key), tuple(sorted(names.items())), clean))
+    return tags
+
+
+def load_tags(source=None) -> list[Tag]:
+    """The tag dictionary: ``source`` is None (the packaged default), a YAML path, or a mapping."""
+    if source is None:
+        source = DEFAULT_TAGS
+    if isinstance(source, dict):
+        return parse_tags(source, "settings.interest_tags")
+    path = Path(source)
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TagDictionaryError(f"{path}: cannot read the interest-tag dictionary: {exc}") from exc
+    return parse_tags(mapping, str(path))
+
+
+_REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
+_WORD_EDGE = "[^a-z0-9_]"
+
+
+def _escape(keyword: str) -> str:
+    return _REGEX_SPECIAL.sub(r"\\\1", keyword.lower())
+
+
+def tag_pattern(tag: Tag) -> str:
+    """One RE2 pattern over lower-cased text for all of a tag's keywords: Chinese keywords anywhere,
+    Latin ones as whole words (not preceded or followed by a letter, digit or underscore)."""
+    cjk = [_escape(k) for k in tag.keywords if _CJK.search(k)]
+    latin = [_escape(k) for k in tag.keywords if not _CJK.search(k)]
+    parts = cjk + ([f"(^|{_WORD_EDGE})(?:{'|'.join(latin)})($|{_WORD_EDGE})"] if latin else [])
+    return "|".join(parts)
+
+
+def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag]) -> tuple[dict[str, dict], dict]:
+    """({tag key: {persons, messages}}, {persons, messages} with any tag) for the period.
+
+    One query per tag with the tag's pattern bound as a constant (DuckDB compiles a constant pattern
+    once; a pattern taken from a joined column would be compiled again for every message), and one
+    with all patterns for the persons and messages that carry any tag.
+    """
+    params = {"period_start": period.start, "period_end": period.end}
+    by_tag = {}
+    for t in tags:
+        row = run(conn, "profile_tag_counts", {**params, "pattern": tag_pattern(t)})[0]
+        by_tag[t.key] = {"persons": row["persons"], "messages": row["messages"]}
+    row = run(conn, "profile_tag_counts", {**params, "pattern": "|".join(f"(?:{tag_pattern(t)})" for t in tags)})[0]
+    return by_tag, {"persons": row["persons"], "messages": row["messages"]}
