@@ -14,7 +14,7 @@ from pipeline.model_registry import MODELS
 from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
 from pipeline.quality.check_results import latest_check_results
-from pipeline.report.render import render_report
+from pipeline.report.batch import render_periods
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 
 from assets.models import model_key
@@ -47,13 +47,10 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
         config = community.load()
         window = context.partition_time_window
         checks = latest_check_results(context.instance)
-        written = []
-        with warehouse.get_connection() as conn:
-            for period in periods_between(grain, window.start.date(), window.end.date() - timedelta(days=1)):
-                out_dir = config.reports_dir / grain / period.key
-                paths = render_report(conn, config, period, out_dir, check_results=checks)
-                written.append(paths)
-                context.log.info(f"{period.label}: {paths['html']}")
+        periods = periods_between(grain, window.start.date(), window.end.date() - timedelta(days=1))
+        # a backfill's periods are rendered by settings.report_workers processes (pipeline/report/batch.py)
+        written = render_periods(config, periods, checks, warehouse.get_connection,
+                                 on_done=lambda period, paths: context.log.info(f"{period.label}: {paths['html']}"))
         last = written[-1]
         return dg.MaterializeResult(metadata={
             "reports": dg.MetadataValue.json([str(p["html"]) for p in written]),

@@ -42,8 +42,10 @@ def cmd_sample(args) -> int:
     from pipeline.sample.generator import generate_sample
 
     t0 = time.monotonic()
-    config_path = generate_sample(Path(args.out), scale=args.scale, seed=args.seed, language=args.language)
-    print(f"Sample community ({args.scale}) written in {time.monotonic() - t0:.1f} s: {config_path}")
+    flavour = None if args.flavour == "global" else args.flavour
+    config_path = generate_sample(Path(args.out), scale=args.scale, seed=args.seed, language=args.language,
+                                  flavour=flavour)
+    print(f"Sample community ({args.scale}, {args.flavour}) written in {time.monotonic() - t0:.1f} s: {config_path}")
     return 0
 
 
@@ -98,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="sample")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--language", choices=["zh", "en"], default="zh")
+    p.add_argument("--flavour", choices=["global", "zh"], default="global",
+                   help="global: Slack, Discord, Telegram; zh: also WeCom (statistics + group rosters), "
+                        "WeChat and QQ groups, with accounts merged across platforms")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="load, validate, model and render every period the data covers")

@@ -51,6 +51,9 @@ class CommunityConfig:
     interest_tags: Path | dict | None = None
     # settings.duckdb_temp_directory: where DuckDB spills (default <warehouse folder>/.duckdb_tmp)
     duckdb_temp_directory: Path | None = None
+    # settings.report_workers: processes rendering the reports of a multi-period run (backfills);
+    # default: the machine's CPU count, at most 4. 1 = render one after the other in the run's process
+    report_workers: int = 1
 
     @property
     def project_dir(self) -> Path:
@@ -161,7 +164,17 @@ def load_config(path: str | os.PathLike) -> CommunityConfig:
         quarantine_threshold=float(settings.get("quarantine_threshold") or 0.05),
         interest_tags=_interest_tags(settings.get("interest_tags"), base, config_path),
         duckdb_temp_directory=temp_dir,
+        report_workers=_positive_int(settings.get("report_workers"), min(os.cpu_count() or 1, 4),
+                                     "settings.report_workers", config_path),
     )
+
+
+def _positive_int(value, default: int, where: str, config_path: Path) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{config_path}: {where}: expected a whole number >= 1, found {value!r}")
+    return value
 
 
 def _interest_tags(value, base: Path, config_path: Path) -> Path | dict | None:

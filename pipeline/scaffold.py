@@ -22,7 +22,11 @@ sources:                  # one entry per folder of exports of one platform
   - {name: slack_main, platform: slack, path: data/landing/slack_main}      # Slack workspace export zips
   - {name: discord, platform: discord, path: data/landing/discord}          # DiscordChatExporter JSON files
   - {name: tg_group, platform: telegram, path: data/landing/telegram}       # Telegram Desktop result.json
-  # - {name: forum, platform: canonical, path: data/landing/forum}          # CSV/Parquet in the canonical shape
+  # - {name: qq_group, platform: qq, path: data/landing/qq}                 # QQ message-manager .txt exports
+  # - {name: wechat_group, platform: wechat, path: data/landing/wechat, self_id: wxid_owner}  # MemoTrace / PyWxDump CSVs
+  # - {name: wecom_groups, platform: wecom, path: data/landing/wecom}       # WeCom customer-group API JSON (statistics, rosters)
+  # - {name: forum, platform: discourse, path: data/landing/forum}          # Discourse API JSON (topics, posts, users)
+  # - {name: other, platform: canonical, path: data/landing/other}          # CSV/Parquet in the canonical shape
   # Telegram has no bot flag in its exports: list bot user ids per source, e.g.
   #   - {name: tg_group, platform: telegram, path: ..., bots: [user123456]}
 
@@ -35,12 +39,14 @@ business_inputs: data/inputs   # spreadsheets kept by the team (CSV or XLSX), se
 #   quarantine_threshold: 0.05     # a source check fails when more than this share of rows is quarantined
 #   duckdb_memory_limit: 2GB
 #   duckdb_threads: 2
+#   report_workers: 2              # processes rendering a backfill's reports (default: CPU count, max 4)
 """
 
 LANDING_README = """\
 # Landing folders
 
-Drop platform exports here, one folder per source of `community.yaml`. Exports may overlap
+Drop platform exports here, one folder per source of `community.yaml`. CSV and TXT files may be UTF-8
+(with or without BOM), GB18030/GBK or UTF-16. Exports may overlap
 (this week's export repeats last week's messages): each message is counted once. Loading the
 same export twice adds nothing. Keep old exports or delete them, as you like: loaded rows stay
 in the warehouse.
@@ -50,6 +56,10 @@ in the warehouse.
 | slack_main/ | slack | Slack workspace export `.zip` (Workspace settings → Import/Export → Export), or the unzipped folder |
 | discord/ | discord | DiscordChatExporter JSON exports (`--format Json`), one file per channel/thread |
 | telegram/ | telegram | Telegram Desktop export folder(s) `ChatExport_YYYY-MM-DD/` holding `result.json` (format: JSON) |
+| qq/ | qq | QQ 消息管理器 → 导出消息记录 → `.txt` files (one group per file, or several conversation blocks) |
+| wechat/ | wechat | WeChat history CSVs from MemoTrace/WeChatMsg (`<name>_utf8.csv`) or PyWxDump |
+| wecom/ | wecom | WeCom API responses as JSON: `groupchat/statistic_group_by_day`, `groupchat/statistic` (+ its request body as `<name>.request.json`), `groupchat/get` |
+| forum/ | discourse | Discourse API responses as JSON: `/latest.json`, `/t/<id>.json`, `/t/<id>/posts.json`, `/directory_items.json` |
 | (any) | canonical | `messages*.csv`, `members*.csv`, `reactions*.csv`, `membership_events*.csv` (or `.parquet`) with the canonical columns of docs/ARCHITECTURE.md |
 """
 

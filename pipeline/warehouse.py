@@ -39,12 +39,12 @@ def temp_directory_for(path: str | Path) -> str:
     return _TEMP_DIRS.get(str(path)) or str(path.parent / ".duckdb_tmp")
 
 
-def connect(path: str | Path, **kwargs) -> duckdb.DuckDBPyConnection:
+def connect(path: str | Path, read_only: bool = False, **kwargs) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not kwargs.get("temp_dir"):
         kwargs["temp_dir"] = temp_directory_for(path)
-    return duckdb.connect(str(path), config=connection_config(**kwargs))
+    return duckdb.connect(str(path), read_only=read_only, config=connection_config(**kwargs))
 
 
 def _duckdb_engine_user_agent() -> str:

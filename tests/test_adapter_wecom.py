@@ -223,3 +223,37 @@ def test_error_responses_and_damaged_files_fail_naming_the_problem(tmp_path):
     ]
     (reason,) = _rows(conn, "select reason from raw.quarantine where rule = 'unparseable_time'")[0]
     assert reason == "get.json at group_chat.member_list[1]: expected a timestamp, found 'yesterday'"
+
+
+def test_report_shows_aggregate_figures_apart_and_labelled(tmp_path):
+    """The growth and activity sections get their own "from aggregates" tables (and aggregate_* KPIs
+    in metrics.json); the member-level KPIs stay without them."""
+    from pipeline.periods import period_containing
+    from pipeline.report.i18n import Formatter
+    from pipeline.report.sections import SectionContext
+    from pipeline.report.sections.extras import extra_blocks
+
+    landing = _project(tmp_path)
+    for day, items in ((1, [("a", 1)]), (2, [("b", 2)]), (3, [("c", 3), ("d", 4)]), (31, [("e", 5)])):
+        month = 5 if day == 31 else 6
+        (landing / f"statistic_2024{month:02d}{day:02d}.json").write_text(json.dumps(_statistic(items)), encoding="utf-8")
+    cfg, conn, result = _ingest(tmp_path)
+    assert {u.status for u in result.units} == {"loaded"}
+    build_all(conn, date(2024, 5, 31), date(2024, 6, 4), cfg.timezone)
+    ctx = SectionContext(conn=conn, config=cfg, period=period_containing("monthly", date(2024, 6, 1)), data=None,
+                         f=Formatter("en"))
+    blocks, kpis = extra_blocks(ctx, "growth")
+    growth = [b for b in blocks if "from aggregates" in b.title]
+    assert len(growth) == 1 and growth[0].kind == "table"
+    # source, platform, days, new (1+2+7), previous (May 31: 5), change, total as of Jun 3 (30+40), ...
+    assert growth[0].table.rows == [["wecom", "wecom", "3", "10", "5", "+100.0%", "70", "0", "0", "2024-06-03"]]
+    assert (kpis["aggregate_new_members"].value, kpis["aggregate_new_members"].previous) == (10, 5)
+    assert kpis["aggregate_total_members"].value == 70
+    blocks, kpis = extra_blocks(ctx, "activity")
+    activity = [b for b in blocks if "from aggregates" in b.title]
+    assert len(activity) == 1 and activity[0].table.rows[0][:5] == ["wecom", "wecom", "3", "0", "0"]
+    assert kpis["aggregate_messages"].value == 0
+    # a community without aggregate sources gets no such table at all
+    conn.execute("delete from marts.aggregate_growth_daily")
+    blocks, kpis = extra_blocks(ctx, "growth")
+    assert not [b for b in blocks if "from aggregates" in b.title] and "aggregate_new_members" not in kpis

@@ -97,3 +97,20 @@ def test_sample_command_writes_a_project(tmp_path):
     assert main(["sample", "--out", str(tmp_path / "s")]) == 0
     config = load_config(tmp_path / "s" / "community.yaml")
     assert {s.platform for s in config.sources} == {"slack", "discord", "telegram"}
+    assert main(["sample", "--out", str(tmp_path / "zh"), "--flavour", "zh"]) == 0
+    config = load_config(tmp_path / "zh" / "community.yaml")
+    assert {s.platform for s in config.sources} == {"slack", "discord", "telegram", "qq", "wechat", "wecom"}
+    assert any((tmp_path / "zh" / "data" / "landing" / "wecom").glob("statistic_group_by_day_*.json"))
+
+
+def test_init_lists_every_platform_ready_to_uncomment(tmp_path):
+    """The commented source lines of the scaffolded community.yaml are valid entries, one per platform."""
+    from pipeline.adapters import ADAPTER_MODULES
+
+    assert main(["init", str(tmp_path / "proj")]) == 0
+    path = tmp_path / "proj" / "community.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(re.sub(r"(?m)^  # (- \{name: )", r"  \1", text), encoding="utf-8")
+    config = load_config(path)
+    assert {s.platform for s in config.sources} == set(ADAPTER_MODULES)
+    assert next(s for s in config.sources if s.platform == "wechat").options == {"self_id": "wxid_owner"}

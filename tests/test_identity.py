@@ -182,3 +182,31 @@ def test_without_the_identity_map_email_and_phone_still_merge(warehouse):
         ("email", 6), ("phone", 3)]
     # alice (U1 + 111), user9, bob, carol, dave+erin, eve
     assert by_date(conn, "marts.activity_daily", "dau")[date(2026, 3, 2)] == 6
+
+
+def test_report_says_how_many_accounts_were_merged(warehouse):
+    """Overview: 8 accounts in 3 persons (alice 3, bob 2, carol 3), so person counts are 5 lower; by
+    basis: identity map U1 + user9 (alice), e-mail 111 (alice) + U3 + 333 (carol), phone U2 + 222
+    (bob) + user3 (carol). dave and erin are one account each: not merged."""
+    from pipeline.periods import period_containing
+    from pipeline.report.i18n import Formatter
+    from pipeline.report.sections import SectionContext
+    from pipeline.report.sections.extras import extra_blocks
+
+    conn, _ = warehouse
+    ctx = SectionContext(conn=conn, config=None, period=period_containing("weekly", date(2026, 3, 2)), data=None,
+                         f=Formatter("en"))
+    blocks, kpis = extra_blocks(ctx, "overview")
+    assert (kpis["accounts_merged"].value, kpis["merged_persons"].value) == (5, 3)
+    (block,) = blocks
+    assert block.title == ("Accounts merged across platforms: 8 accounts belong to 3 persons, so person counts "
+                           "are 5 lower than account counts")
+    # basis, accounts, persons, accounts merged away, sources
+    assert block.table.rows == [["Total", "8", "3", "5", "3"],
+                                ["shared e-mail", "3", "2", "1", "2"],
+                                ["shared phone", "3", "2", "1", "3"],
+                                ["identity map", "2", "1", "1", "2"]]
+    conn.execute("delete from staging.members where person_key <> member_key")   # nobody merged any more
+    conn.execute("create or replace table staging.identity_merges as select * from staging.identity_merges limit 0")
+    (block,), kpis = extra_blocks(ctx, "overview")
+    assert block.kind == "empty" and kpis["accounts_merged"].value == 0

@@ -425,7 +425,9 @@ class Formatter:
         return SECTION_TITLES[self.language][slug]
 
     def metric(self, metric: str, value) -> str:
-        return self.value(METRIC_KINDS.get(metric, "num2"), value)
+        # core KPIs, then the business sections' (defined further down this module)
+        kind = METRIC_KINDS.get(metric) or BUSINESS_METRIC_KINDS.get(metric, "num2")
+        return self.value(kind, value)
 
     def value(self, kind: str, v) -> str:
         """Format ``v`` as ``kind``: int, signed_int, num1, num2, pct, change, minutes, date, weekday, slot, text."""
@@ -1296,3 +1298,68 @@ GLOSSARY["en"] += [
     ("incident_median_hours_to_resolve", "Time to resolve / open incidents", "Median hours from opening to resolution of the incidents opened in the period and resolved by its end; open incidents = opened by the period's end and not resolved by then."),
     ("competitor_comparison", "Competitor comparison", "Our figure beside each competitor's for the same period and metric; not behind = ours ≥ theirs (≤ for lower-is-better metrics)."),
 ]
+
+# --- figures from aggregates (growth, activity) and accounts merged across platforms (overview)
+# accounts merged: in every report (0 when nobody is merged); aggregates: only when a source has them
+METRIC_KINDS.setdefault("accounts_merged", "int")
+METRIC_KINDS.setdefault("merged_persons", "int")
+for _metric, _kind in {
+    "aggregate_new_members": "int", "aggregate_total_members": "int", "aggregate_messages": "int",
+    "aggregate_avg_active_members": "num1",
+}.items():
+    BUSINESS_METRIC_KINDS.setdefault(_metric, _kind)
+
+_add(METRIC_LABELS, {
+    "zh": {"aggregate_new_members": "新增成员（平台汇总数据）", "aggregate_total_members": "成员总数（平台汇总数据）",
+           "aggregate_messages": "消息数（平台汇总数据）", "aggregate_avg_active_members": "日均活跃成员（平台汇总数据）",
+           "accounts_merged": "合并的账号数", "merged_persons": "拥有多个账号的人数"},
+    "en": {"aggregate_new_members": "New members (from aggregates)",
+           "aggregate_total_members": "Total members (from aggregates)",
+           "aggregate_messages": "Messages (from aggregates)",
+           "aggregate_avg_active_members": "Avg daily active members (from aggregates)",
+           "accounts_merged": "Accounts merged", "merged_persons": "Persons with several accounts"},
+})
+
+_add(COLUMN_LABELS, {
+    "zh": {"days": "有数据的天数", "new_groups": "新增群", "total_groups": "群总数", "previous_messages": "上期消息数",
+           "avg_active_members": "日均活跃成员", "avg_active_groups": "日均活跃群", "basis": "合并依据",
+           "accounts": "账号数", "accounts_merged": "被合并的账号", "sources": "来源数", "platform": "平台"},
+    "en": {"days": "Days reported", "new_groups": "New groups", "total_groups": "Groups", "previous_messages":
+           "Messages (previous)", "avg_active_members": "Active members / day", "avg_active_groups": "Active groups / day",
+           "basis": "Merged by", "accounts": "Accounts", "accounts_merged": "Accounts merged away", "sources": "Sources",
+           "platform": "Platform"},
+})
+
+_add(TEXT, {
+    "zh": {
+        "x_table_aggregate_growth": "来自平台汇总数据的增长（企业微信客户群统计）：平台只提供每日汇总数字、没有成员明细，"
+                                    "因此单独列出，未计入上面的成员级指标；成员总数与群总数为本期最后一个有数据日的数值",
+        "x_table_aggregate_activity": "来自平台汇总数据的活跃度（企业微信客户群统计）：平台只提供每日汇总数字、没有成员明细，"
+                                      "因此单独列出，未计入上面的成员级指标；活跃成员与活跃群为有数据日的日均值",
+        "x_table_identity": "跨平台合并的账号",
+        "x_table_identity_n": "跨平台合并的账号：{accounts} 个账号属于 {persons} 个人，按人统计的指标因此比按账号少计 {merged} 个",
+        "x_identity_none": "没有账号被合并：每个账号按一个人统计（可通过 identity_map 输入或共同的邮箱/手机号合并）。",
+        "x_identity_total": "合计",
+        "x_identity_identity_map": "身份映射表（identity_map）",
+        "x_identity_email": "相同邮箱",
+        "x_identity_phone": "相同手机号",
+    },
+    "en": {
+        "x_table_aggregate_growth": "Growth from aggregates (WeCom customer-group statistics): the platform reports "
+                                    "daily totals only, no member records, so these figures stand apart and are not "
+                                    "in the member-level figures above; totals are as of the period's last reported day",
+        "x_table_aggregate_activity": "Activity from aggregates (WeCom customer-group statistics): the platform reports "
+                                      "daily totals only, no member records, so these figures stand apart and are not "
+                                      "in the member-level figures above; active members and groups are daily means "
+                                      "over the reported days",
+        "x_table_identity": "Accounts merged across platforms",
+        "x_table_identity_n": "Accounts merged across platforms: {accounts} accounts belong to {persons} persons, so "
+                              "person counts are {merged} lower than account counts",
+        "x_identity_none": "No accounts were merged: each account counts as one person (accounts are merged by the "
+                           "identity_map input or a shared e-mail or phone).",
+        "x_identity_total": "Total",
+        "x_identity_identity_map": "identity map",
+        "x_identity_email": "shared e-mail",
+        "x_identity_phone": "shared phone",
+    },
+})

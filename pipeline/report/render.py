@@ -303,9 +303,11 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
                 path = out / "charts" / f"{block.chart.name}.svg"
                 path.write_text(block.chart.svg, encoding="utf-8")
                 paths[f"chart_{block.chart.name}"] = path
-                written.add(path.name)
-    for stale in (out / "charts").glob("*.svg"):   # a rerun without that chart's data removes it
-        if stale.name not in written:
+                # the same figure as PNG: report.pdf embeds it in place of the inline SVG
+                path.with_suffix(".png").write_bytes(block.chart.png)
+                written.update({path.name, path.with_suffix(".png").name})
+    for stale in (out / "charts").glob("*.*"):   # a rerun without that chart's data removes it
+        if stale.suffix in (".svg", ".png") and stale.name not in written:
             stale.unlink()
     # report.pdf (from the HTML just written) and report.pptx (from the same sections)
     paths.update(write_pdf(paths["html"], language=f.language))

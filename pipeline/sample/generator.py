@@ -90,7 +90,7 @@ def community_yaml(world: Mo.World, bots: list[str]) -> str:
 # reports_dir      where reports/<weekly|monthly>/<period>/ are written
 # sources          one entry per folder of platform exports
 #   name           the source name; member keys are <name>:<platform user id>
-#   platform       slack | discord | telegram | canonical
+#   platform       slack | discord | telegram | qq | wechat | wecom | discourse | canonical
 #   path           the folder the exports are dropped into (new files are picked up)
 #   bots           (optional) platform user ids that are bots when the export cannot say so
 # business_inputs  folder of the team's spreadsheets (goals.csv, campaigns.csv, ...)

@@ -5,6 +5,11 @@ core section; not separate sections):
   previous period's, 7-day activation rate, week-4 retention (``marts.growth_channel_cohorts``);
 - activity (§5.5): member segments core / regular / casual / silent (``marts.activity_segments_<grain>``),
   KPIs ``segment_<name>`` (persons) and ``segment_<name>_share``;
+- growth and activity: figures a platform reports only as daily aggregates (WeCom customer-group
+  statistics, ``marts.aggregate_growth_daily`` / ``aggregate_activity_daily``), in their own table
+  titled "from aggregates", never added to the member-level figures; KPIs ``aggregate_*``;
+- overview: how many accounts were merged into one person across platforms
+  (``staging.identity_merges``), KPIs ``accounts_merged`` and ``merged_persons``;
 - content (§5.6): published content performance by format and topic, its best items
   (``staging.content``, a business input: a missing file is said so), KPIs ``published_items``,
   ``published_views``, ``published_engagement_rate``; and the top keywords of what members wrote
@@ -19,7 +24,7 @@ from pipeline.report.data import Kpi
 from pipeline.report.render import Block, Table
 from pipeline.report.sections import SectionContext
 from pipeline.report.sections import _charts, _text
-from pipeline.report.sections._util import input_state, kpi, label, mart_exists, run
+from pipeline.report.sections._util import input_state, kpi, label, mart_exists, run, table_exists
 
 SEGMENTS = ["core", "regular", "casual", "silent"]
 TOP_KEYWORDS = 20
@@ -27,8 +32,15 @@ TOP_CONTENT = 5
 
 
 def extra_blocks(ctx: SectionContext, slug: str) -> tuple[list[Block], dict[str, Kpi]]:
-    builder = {"growth": acquisition_blocks, "activity": segment_blocks, "content": content_blocks}.get(slug)
-    return builder(ctx) if builder else ([], {})
+    builders = {"overview": [identity_blocks], "growth": [acquisition_blocks, aggregate_growth_blocks],
+                "activity": [segment_blocks, aggregate_activity_blocks], "content": [content_blocks]}
+    blocks: list[Block] = []
+    kpis: dict[str, Kpi] = {}
+    for builder in builders.get(slug, []):
+        more_blocks, more_kpis = builder(ctx)
+        blocks += more_blocks
+        kpis.update(more_kpis)
+    return blocks, kpis
 
 
 def table_block(f, title: str, columns: list[tuple[str, str]], rows: list[dict], note: str | None = None) -> Block:
@@ -82,6 +94,80 @@ def acquisition_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]
     if chart is not None:
         blocks.insert(0, chart_block(f, title, chart))
     return blocks, {}
+
+
+# ---------------------------------------------------------------------------------------------
+# overview: accounts merged into persons
+# ---------------------------------------------------------------------------------------------
+
+def identity_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]]:
+    """Accounts merged across platforms, by basis. Person metrics count persons, so the report says
+    how many accounts were folded into others (accounts - persons)."""
+    f = ctx.f
+    title = f.t("x_table_identity")
+    if not table_exists(ctx.conn, "staging", "identity_merges"):
+        return [], {}
+    rows = run(ctx.conn, "identity_merges", {})
+    total = next(r for r in rows if r["is_total"])
+    merged = total["accounts"] - total["persons"]
+    kpis = {"accounts_merged": kpi(merged, None), "merged_persons": kpi(total["persons"], None)}
+    if not total["accounts"]:
+        return [Block("empty", title, note=f.t("x_identity_none"))], kpis
+    shown = [{**r, "basis": f.t("x_identity_total") if r["is_total"] else f.t(f"x_identity_{r['basis']}")
+              if r["basis"] in ("identity_map", "email", "phone") else label(f, r["basis"]),
+              "accounts_merged": r["accounts"] - r["persons"]} for r in rows]
+    block = table_block(f, f.t("x_table_identity_n", accounts=f.value("int", total["accounts"]),
+                               persons=f.value("int", total["persons"]), merged=f.value("int", merged)),
+                        [("basis", "text"), ("accounts", "int"), ("persons", "int"), ("accounts_merged", "int"),
+                         ("sources", "int")], shown)
+    return [block], kpis
+
+
+# ---------------------------------------------------------------------------------------------
+# growth and activity: figures from aggregates (WeCom customer-group statistics)
+# ---------------------------------------------------------------------------------------------
+
+def _aggregate_rows(ctx: SectionContext, mart: str, query: str) -> list[dict]:
+    if not mart_exists(ctx.conn, mart):
+        return []
+    p = ctx.period
+    return run(ctx.conn, query, {"period_start": p.start, "period_end": p.end, "previous_start": p.previous().start})
+
+
+def _sum(rows: list[dict], key: str):
+    values = [r[key] for r in rows if r[key] is not None]
+    return sum(values) if values else None
+
+
+def aggregate_growth_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]]:
+    """Growth a platform reports only as daily totals; nothing at all when no source has any."""
+    f = ctx.f
+    rows = _aggregate_rows(ctx, "aggregate_growth_daily", "aggregate_growth")
+    if not rows:
+        return [], {}
+    kpis = {"aggregate_new_members": kpi(_sum(rows, "new_members"), _sum(rows, "previous_new_members")),
+            "aggregate_total_members": kpi(_sum(rows, "total_members"), None)}
+    shown = [{**r, "change": kpi(r["new_members"], r["previous_new_members"]).change} for r in rows]
+    return [table_block(f, f.t("x_table_aggregate_growth"), [
+        ("source", "text"), ("platform", "text"), ("days", "int"), ("new_members", "int"),
+        ("previous_new_members", "int"), ("change", "change"), ("total_members", "int"), ("new_groups", "int"),
+        ("total_groups", "int"), ("last_date", "date")], shown)], kpis
+
+
+def aggregate_activity_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]]:
+    """Activity a platform reports only as daily totals; nothing at all when no source has any."""
+    f = ctx.f
+    rows = _aggregate_rows(ctx, "aggregate_activity_daily", "aggregate_activity")
+    if not rows:
+        return [], {}
+    kpis = {"aggregate_messages": kpi(_sum(rows, "messages"), _sum(rows, "previous_messages")),
+            "aggregate_avg_active_members": kpi(_sum(rows, "avg_active_members"),
+                                                _sum(rows, "previous_avg_active_members"))}
+    shown = [{**r, "change": kpi(r["messages"], r["previous_messages"]).change} for r in rows]
+    return [table_block(f, f.t("x_table_aggregate_activity"), [
+        ("source", "text"), ("platform", "text"), ("days", "int"), ("messages", "int"), ("previous_messages", "int"),
+        ("change", "change"), ("avg_active_members", "num1"), ("avg_active_groups", "num1"),
+        ("total_members", "int")], shown)], kpis
 
 
 # ---------------------------------------------------------------------------------------------

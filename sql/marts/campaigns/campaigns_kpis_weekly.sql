@@ -23,12 +23,12 @@ kpis as (
             sum(attendees) filter (where registrations is not null)
             / nullif(sum(registrations) filter (where attendees is not null), 0) as double
         ) as campaign_attendance_rate,
-        cast(coalesce(sum(cost), 0) as double) as campaign_cost,
+        cast(coalesce(sum(cost order by cost), 0) as double) as campaign_cost,
         cast(
-            sum(cost) filter (where attendees is not null)
+            sum(cost order by cost) filter (where attendees is not null)
             / nullif(sum(attendees) filter (where cost is not null), 0) as double
         ) as campaign_cost_per_attendee,
-        cast(avg(lift) as double) as campaign_lift,
+        cast(avg(lift order by lift) as double) as campaign_lift,
         cast(count(lift) as double) as campaigns_measured
     from campaigns
 

@@ -16,7 +16,7 @@ final as (
         nullif(trim(type), '') as type,
         count(*) as conversions,
         count(distinct coalesce(person_key, member_key)) as converting_persons,
-        cast(coalesce(sum(value), 0) as double) as revenue
+        cast(coalesce(sum(value order by value), 0) as double) as revenue
     from conversions
     group by all
 

@@ -14,7 +14,7 @@ final as (
     select
         cast(date as date) as date,
         nullif(trim(category), '') as category,
-        cast(sum(amount) as double) as amount,
+        cast(sum(amount order by amount) as double) as amount,
         count(*) as items
     from costs
     group by all

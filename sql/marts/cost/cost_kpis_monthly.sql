@@ -33,7 +33,7 @@ period_kpis as (
 
 spend as (
 
-    select coalesce(sum(amount), 0) as cost
+    select coalesce(sum(amount order by amount), 0) as cost
     from costs
 
 ),
@@ -43,7 +43,7 @@ converted as (
     select
         count(*) as conversions,
         count(distinct coalesce(person_key, member_key)) as converting_persons,
-        coalesce(sum(value), 0) as revenue
+        coalesce(sum(value order by value), 0) as revenue
     from conversions
 
 ),

@@ -56,6 +56,15 @@ top_level as (
 
 ),
 
+short_window as (
+
+    -- a daily or weekly run (up to two months): only the replies and reactions to its top-level
+    -- messages are gathered, not those of the whole history (same result: they are joined to
+    -- top_level below). A longer range takes them all: the filter would keep nearly everything.
+    select ($period_end - $period_start) <= 62 as yes
+
+),
+
 reply_links as (
 
     -- a reply answers its parent and its thread root; union keeps one link when both are the same
@@ -66,6 +75,7 @@ reply_links as (
         sent_at
     from user_messages
     where parent_key is not null
+        and (not (select yes from short_window) or parent_key in (select message_key from top_level))
     union
     select
         thread_key as target_key,
@@ -74,6 +84,7 @@ reply_links as (
         sent_at
     from user_messages
     where thread_key is not null
+        and (not (select yes from short_window) or thread_key in (select message_key from top_level))
 
 ),
 
@@ -105,7 +116,8 @@ message_reactions as (
     from reactions
     left join persons on persons.person_key = reactions.person_key
     -- unknown reactors (person_key NULL) add to totals; bots never do
-    where reactions.person_key is null or not (reactions.is_bot or coalesce(persons.is_bot, false))
+    where (reactions.person_key is null or not (reactions.is_bot or coalesce(persons.is_bot, false)))
+        and (not (select yes from short_window) or reactions.message_key in (select message_key from top_level))
     group by reactions.message_key
 
 ),

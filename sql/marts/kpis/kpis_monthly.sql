@@ -145,8 +145,9 @@ day_figures as (
 
     select
         avg(daily_activity.dau) as avg_dau,
-        -- avg skips the NULLs of days with MAU = 0, which the spec leaves out
-        avg(daily_activity.dau / nullif(daily_activity.mau, 0)) as stickiness,
+        -- avg skips the NULLs of days with MAU = 0, which the spec leaves out; a sum of doubles
+        -- depends on the order the threads deliver them: ordered, a rerun gives the same last bit
+        avg(daily_activity.dau / nullif(daily_activity.mau, 0) order by daily_activity.date) as stickiness,
         any_value(daily_activity.wau) filter (where daily_activity.date = bounds.last_day) as wau,
         any_value(daily_activity.mau) filter (where daily_activity.date = bounds.last_day) as mau
     from daily_activity

@@ -72,8 +72,8 @@ fits as (
         metric,
         count(*) as points,
         min(period_start) as first_period,
-        regr_slope(value, x) as slope,
-        regr_intercept(value, x) as intercept,
+        regr_slope(value, x order by x) as slope,
+        regr_intercept(value, x order by x) as intercept,
         any_value(value) filter (where x = 0) as current_value
     from points
     group by metric
