@@ -7,6 +7,7 @@ minimal config works. Relative paths are relative to the folder holding the conf
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 KNOWN_PLATFORMS = ("slack", "discord", "telegram", "canonical", "qq", "wechat", "wecom", "discourse")
+
+
+RESERVED_SOURCE_NAMES = {"business_inputs"}
 
 
 class ConfigError(ValueError):
@@ -121,9 +125,13 @@ def load_config(path: str | os.PathLike) -> CommunityConfig:
         if missing:
             raise ConfigError(f"{config_path}: {where}: missing key(s) {', '.join(missing)}")
         name = str(s["name"])
-        if not name.replace("_", "").isalnum() or not name[0].isalpha():
-            raise ConfigError(f"{config_path}: {where}.name: expected letters, digits and '_' "
+        # the name becomes a Dagster asset key (raw/<name>): ASCII only
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise ConfigError(f"{config_path}: {where}.name: expected ASCII letters, digits and '_' "
                               f"starting with a letter, got {name!r}")
+        if name in RESERVED_SOURCE_NAMES:
+            raise ConfigError(f"{config_path}: {where}.name: {name!r} is reserved (the asset raw/{name} "
+                              f"loads the business inputs); choose another name")
         if name in seen:
             raise ConfigError(f"{config_path}: {where}.name: duplicate source name {name!r}")
         seen.add(name)

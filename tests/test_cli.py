@@ -44,8 +44,11 @@ def test_minimal_config_gets_defaults(tmp_path):
 @pytest.mark.parametrize("body, fragment", [
     ("community: {timezone: Mars/Olympus}\n", "community.timezone"),
     ("sources: [{name: a, platform: myspace, path: x}]\n", "sources[0].platform"),
+    ("sources: [{name: business_inputs, platform: slack, path: x}]\n", "sources[0].name: 'business_inputs' is reserved"),
+    ("sources: [{name: 微信群, platform: wechat, path: x}]\n", "sources[0].name: expected ASCII letters"),
     ("sources: [{name: a, platform: slack}]\n", "sources[0]: missing key(s) path"),
     ("community: {language: fr}\n", "community.language"),
+    ("settings: {report_workers: 0}\n", "settings.report_workers: expected a whole number >= 1"),
 ])
 def test_bad_config_is_named(tmp_path, body, fragment):
     path = tmp_path / "community.yaml"

@@ -445,3 +445,33 @@ def test_md_escape():
     assert md_escape("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
     assert md_escape("# not a heading\nnext") == "\\# not a heading next"
     assert md_escape("1. item") == "1\\. item" and md_escape("12.5%") == "12.5%" and md_escape("-3") == "-3"
+
+
+def test_worker_processes_render_the_same_reports(rendered, base_config, tmp_path):
+    """render_periods with 2 worker processes (read-only connections to a closed warehouse) writes
+    what render_report wrote in this process: the same metrics.json, report.md and report.pdf."""
+    from pipeline.report.batch import render_periods
+
+    path = tmp_path / "warehouse.duckdb"
+    conn = warehouse.connect(path)
+    fill(conn)
+    conn.close()
+    config = replace(base_config, language="zh", warehouse=path, reports_dir=tmp_path / "reports")
+    periods = [EMPTY_WEEK, WEEK.previous(), WEEK]
+
+    def must_not_open():
+        raise AssertionError("three periods and two workers: nothing is rendered in this process")
+
+    done = []
+    written = render_periods(config, periods, CHECKS, must_not_open, workers=2,
+                             on_done=lambda period, paths: done.append(period.key))
+    assert done == [p.key for p in periods]                       # reported in period order
+    assert [p["html"].parent for p in written] == [tmp_path / "reports" / "weekly" / p.key for p in periods]
+    for period, paths in zip((EMPTY_WEEK, WEEK), (written[0], written[2])):
+        before, _, md, metrics = rendered[(period.key, period.grain, "zh")]
+        assert paths["md"].read_text("utf-8") == md
+        doc = json.loads(paths["metrics"].read_text("utf-8"))
+        assert doc["generated_from"].pop("warehouse") == str(path)
+        assert doc == {**metrics, "generated_from": {k: v for k, v in metrics["generated_from"].items()
+                                                     if k != "warehouse"}}
+        assert paths["pdf"].read_bytes() == before["pdf"].read_bytes()
