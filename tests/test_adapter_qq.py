@@ -403,3 +403,37 @@ def test_zh_sample_flavour_loads_and_matches_its_truth(tmp_path):
                                                                         t["new_members_from_aggregates"])]
     assert _rows(conn, "select count(*) from raw.membership_events where source = 'wecom_groups'") \
         == [(t["membership_events"]["join"],)]
+
+
+def _export(conv: str, lines: list[tuple[str, str, str, str]]) -> str:
+    """A message-manager export of one group: (local time, nickname, QQ number, body) per message."""
+    parts = ["消息记录（此消息记录为文本格式，不支持重新导入）", "", SEP, "消息分组:我的QQ群", SEP, f"消息对象:{conv}", SEP, ""]
+    for t, nick, qq, body in lines:
+        parts += [f"{t} {nick}({qq})", body, ""]
+    return "\r\n".join(parts)
+
+
+def test_renamed_group_stays_one_channel(tmp_path):
+    """The group was renamed 旧群 -> 中间群 -> 新群 between exports; the option renamed maps the old
+    names (the chain followed) onto the current one, so the overlapping message is counted once."""
+    landing = _project(tmp_path, "    renamed: {旧群: 中间群, 中间群: 新群}\n")
+    first = [("2024-05-01 9:00:00", "甲", "10001", "早"), ("2024-05-02 9:00:00", "乙", "10002", "你好")]
+    second = [("2024-05-02 9:00:00", "乙", "10002", "你好"), ("2024-05-03 9:00:00", "甲", "10001", "再见")]
+    (landing / "before.txt").write_text(_export("旧群", first), encoding="utf-8")
+    (landing / "after.txt").write_text(_export("新群", second), encoding="utf-8")
+    cfg, conn, result = _ingest(tmp_path)
+    assert {u.status for u in result.units} == {"loaded"}
+    assert _rows(conn, "select distinct channel_id, channel_name from raw.messages") == [("新群", "新群")]
+    build_all(conn, date(2024, 5, 1), date(2024, 5, 4), TZ)
+    assert _rows(conn, "select count(*) from staging.messages") == [(3,)]
+
+
+@pytest.mark.parametrize("renamed, fragment", [
+    ("[旧群]", "g.txt: at source option 'renamed': expected a mapping of old group name to current group name"),
+    ("{甲: 乙, 乙: 甲}", "rename each other in a loop"),
+])
+def test_bad_rename_option_fails_the_file_naming_it(tmp_path, renamed, fragment):
+    landing = _project(tmp_path, f"    renamed: {renamed}\n")
+    (landing / "g.txt").write_text(_export("群", [("2024-05-01 9:00:00", "甲", "10001", "早")]), encoding="utf-8")
+    _, _, result = _ingest(tmp_path)
+    assert result.units[0].status == "failed" and fragment in result.units[0].error, result.units[0].error

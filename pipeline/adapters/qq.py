@@ -40,7 +40,11 @@ the bytes only in the chunked decode; it never loops over lines or messages.
 Mapping decisions
 -----------------
 - channel = the conversation (``消息对象``); files without a block use the file name. Both
-  ``channel_id`` and ``channel_name`` are that name (the export gives no group number).
+  ``channel_id`` and ``channel_name`` are that name (the export gives no group number). A
+  renamed group would therefore become a new channel: the source option
+  ``renamed: {old name: current name}`` maps old names (chains followed) onto the current one
+  before anything else, so exports made before and after the rename are one channel and their
+  overlapping messages one message each.
 - ``author_id`` = the QQ number, else the e-mail / phone between ``<>``. Ids a spreadsheet
   turned into ``4.12E+17`` are still read (the loader quarantines them: rule
   ``scientific_notation_id``).
@@ -153,6 +157,27 @@ def load_export(ctx: LoadContext) -> None:
         _cleanup(conn, scratch)
 
 
+def _renames(options: dict, rel_path: str) -> dict:
+    """Source option ``renamed: {old: current}`` as two parallel lists, every chain
+    (a -> b -> c) resolved to its last name. Anything else fails the file, naming the option."""
+    renamed = options.get("renamed") or {}
+    if not isinstance(renamed, dict) or not all(isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip()
+                                                for k, v in renamed.items()):
+        raise ExportParseError(rel_path, "source option 'renamed'", "a mapping of old group name to current group name",
+                               f"found {renamed!r}")
+    final = {}
+    for old in renamed:
+        name, seen = old, {old}
+        while name in renamed:
+            name = renamed[name]
+            if name in seen:
+                raise ExportParseError(rel_path, "source option 'renamed'", "renames that end in a current name",
+                                       f"the names {sorted(seen)} rename each other in a loop")
+            seen.add(name)
+        final[old] = name
+    return {"old_names": list(final), "new_names": list(final.values())}
+
+
 def _cleanup(conn, scratch: str) -> None:
     try:
         for t in _TEMP:
@@ -220,7 +245,8 @@ def _parse(ctx: LoadContext, table: str) -> None:
             select n as conv_n, obj as conv from _qq_lines where obj is not null
         ),
         parsed as (
-            select hn, coalesce(conv, $default_conv) as conv,
+            select hn, coalesce(list_extract($new_names, list_position($old_names, coalesce(conv, $default_conv))),
+                                coalesce(conv, $default_conv)) as conv,
                    regexp_extract(header, '{HEADER_RE}', ['t', 'name', 'qq', 'mail']) as h,
                    regexp_replace(coalesce(body, ''), '(\\n[ \\t]*)+$', '') as body
             from segs left join convs using (conv_n)
@@ -239,7 +265,7 @@ def _parse(ctx: LoadContext, table: str) -> None:
                timezone($tz, ts_local) as sent_at,
                coalesce(strftime(ts_local, '%Y-%m-%d %H:%M:%S'), t) as ts_key
         from fields
-    """, {"default_conv": default_conv, "tz": ctx.exporter_timezone})
+    """, {"default_conv": default_conv, "tz": ctx.exporter_timezone, **_renames(ctx.options, ctx.rel_path)})
     # ids, names carried forward, system events
     run(conn, f"""
         create or replace temp table _qq_msg as
