@@ -80,7 +80,8 @@ def cmd_demo(args) -> int:
     from pipeline.sample.generator import generate_sample
 
     out = Path(args.out)
-    config_path = generate_sample(out, scale="small", seed=args.seed, language=args.language)
+    config_path = generate_sample(out, scale="small", seed=args.seed, language=args.language,
+                                  flavour=None if args.flavour == "global" else args.flavour)
     print(f"Sample community written to {out.resolve()}")
     return cmd_run(argparse.Namespace(config=str(config_path), date_from=None, date_to=None, strict=False))
 
@@ -116,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--language", choices=["zh", "en"], default="zh")
+    p.add_argument("--flavour", choices=["global", "zh"], default="global",
+                   help="zh: the sample community also on WeCom, WeChat and QQ groups")
     p.set_defaults(func=cmd_demo)
     return parser
 

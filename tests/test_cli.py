@@ -104,6 +104,9 @@ def test_sample_command_writes_a_project(tmp_path):
     config = load_config(tmp_path / "zh" / "community.yaml")
     assert {s.platform for s in config.sources} == {"slack", "discord", "telegram", "qq", "wechat", "wecom"}
     assert any((tmp_path / "zh" / "data" / "landing" / "wecom").glob("statistic_group_by_day_*.json"))
+    from pipeline.cli import build_parser, cmd_demo
+    args = build_parser().parse_args(["demo", "--flavour", "zh", "--out", "x"])
+    assert (args.func, args.flavour) == (cmd_demo, "zh")
 
 
 def test_init_lists_every_platform_ready_to_uncomment(tmp_path):
