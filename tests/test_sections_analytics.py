@@ -656,3 +656,27 @@ def test_rendering_is_deterministic(full, config, tmp_path, monkeypatch):
         assert a[name].read_bytes() == b[name].read_bytes(), name
     charts = {p.name for p in (tmp_path / "a" / "charts").glob("*.svg")}
     assert {"segments.svg", "keywords.svg", "profile.svg", "interest_tags.svg", "published.svg"} <= charts
+
+
+def test_top_keywords_of_a_big_period_count_a_fixed_sample(bare):
+    """Over ``sample`` member messages, the keywords are counted on the ones with the smallest
+    hash(message_key): checked against segmenting exactly those messages here, in Python."""
+    from collections import Counter
+
+    texts = bare.execute("""
+        select m.message_key, m.person_key, m.text from staging.messages m
+        left join (select person_key, bool_or(is_bot) as is_bot from staging.members group by 1) p using (person_key)
+        where m.local_date >= $s and m.local_date < $e and m.kind <> 'system' and not m.is_bot
+          and not coalesce(p.is_bot, false) and nullif(trim(m.text), '') is not null
+        order by hash(m.message_key), m.message_key limit 3""", {"s": W1.start, "e": W1.end}).fetchall()
+    assert _text.member_text_count(bare, W1) > 3
+    mentions, messages, persons = Counter(), {}, {}
+    for key, person, text in texts:
+        for word in _text.segment(text):
+            mentions[word] += 1
+            messages.setdefault(word, set()).add(key)
+            persons.setdefault(word, set()).add(person)
+    rows = _text.top_keywords(bare, W1, limit=100, sample=3)
+    assert {r["keyword"]: (r["mentions"], r["messages"], r["persons"]) for r in rows} == {
+        w: (n, len(messages[w]), len(persons[w])) for w, n in mentions.items()}
+    assert rows == _text.top_keywords(bare, W1, limit=100, sample=3)          # the same sample every time

@@ -1343,6 +1343,7 @@ _add(TEXT, {
         "x_identity_identity_map": "身份映射表（identity_map）",
         "x_identity_email": "相同邮箱",
         "x_identity_phone": "相同手机号",
+        "x_table_keywords_sampled": "成员发言热词（jieba 中文分词，已去除停用词、机器人和系统消息；本期 {total} 条发言中固定抽样 {n} 条统计）",
     },
     "en": {
         "x_table_aggregate_growth": "Growth from aggregates (WeCom customer-group statistics): the platform reports "
@@ -1361,5 +1362,6 @@ _add(TEXT, {
         "x_identity_identity_map": "identity map",
         "x_identity_email": "shared e-mail",
         "x_identity_phone": "shared phone",
+        "x_table_keywords_sampled": "Top keywords in member messages (Chinese segmented with jieba; stop words, bots and system messages removed; counted on a fixed sample of {n} of the period's {total} messages)",
     },
 })

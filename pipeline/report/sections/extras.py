@@ -279,8 +279,11 @@ def content_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]]:
 def keyword_blocks(ctx: SectionContext) -> list[Block]:
     f = ctx.f
     title = f.t("x_table_keywords")
-    if _text.member_text_count(ctx.conn, ctx.period) == 0:
+    texts = _text.member_text_count(ctx.conn, ctx.period)
+    if texts == 0:
         return [Block("empty", title, note=f.t("no_data"))]
+    if texts > _text.KEYWORD_SAMPLE:
+        title = f.t("x_table_keywords_sampled", n=f.value("int", _text.KEYWORD_SAMPLE), total=f.value("int", texts))
     rows = [{"rank": i, **r} for i, r in enumerate(_text.top_keywords(ctx.conn, ctx.period, TOP_KEYWORDS), start=1)]
     blocks = [table_block(f, title, [("rank", "int"), ("keyword", "text"), ("mentions", "int"), ("messages", "int"),
                                      ("persons", "int")], rows)]
