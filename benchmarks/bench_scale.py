@@ -660,7 +660,10 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1) -> dic
             project = work / f"inc_{label}"
             shutil.rmtree(project, ignore_errors=True)
             project.mkdir(parents=True)
-            for sub in ("data", ".dagster", "reports"):
+            # the warehouse and reports of the year; a fresh Dagster instance (the year's run
+            # history does not change the work, and a copy taken while the backfill still runs
+            # would hold its pool slot)
+            for sub in ("data", "reports"):
                 copy_tree(year / sub, project / sub)
             shutil.rmtree(project / "data" / ".duckdb_tmp", ignore_errors=True)
             hardlink_tree(data / "data" / "landing", project / "landing")
