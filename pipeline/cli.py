@@ -38,13 +38,17 @@ def cmd_init(args) -> int:
     return 0
 
 
+def _flavour(args) -> str | None:
+    """--flavour as generate_sample takes it: None for the default (global) platforms."""
+    return None if args.flavour == "global" else args.flavour
+
+
 def cmd_sample(args) -> int:
     from pipeline.sample.generator import generate_sample
 
     t0 = time.monotonic()
-    flavour = None if args.flavour == "global" else args.flavour
     config_path = generate_sample(Path(args.out), scale=args.scale, seed=args.seed, language=args.language,
-                                  flavour=flavour)
+                                  flavour=_flavour(args))
     print(f"Sample community ({args.scale}, {args.flavour}) written in {time.monotonic() - t0:.1f} s: {config_path}")
     return 0
 
@@ -81,7 +85,7 @@ def cmd_demo(args) -> int:
 
     out = Path(args.out)
     config_path = generate_sample(out, scale="small", seed=args.seed, language=args.language,
-                                  flavour=None if args.flavour == "global" else args.flavour)
+                                  flavour=_flavour(args))
     print(f"Sample community written to {out.resolve()}")
     return cmd_run(argparse.Namespace(config=str(config_path), date_from=None, date_to=None, strict=False))
 
@@ -103,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["zh", "en"], default="zh")
     p.add_argument("--flavour", choices=["global", "zh"], default="global",
                    help="global: Slack, Discord, Telegram; zh: also WeCom (statistics + group rosters), "
-                        "WeChat and QQ groups, with accounts merged across platforms")
+                        "WeChat and QQ groups")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="load, validate, model and render every period the data covers")

@@ -36,11 +36,15 @@ def _start_worker(warehouse: str, memory_limit: str) -> None:
     _worker_conn = connect(warehouse, read_only=True, memory_limit=memory_limit, threads=1)
 
 
+def report_dir(config: CommunityConfig, period: Period) -> Path:
+    """Where a period's report goes: ``<reports_dir>/<grain>/<period key>/``."""
+    return config.reports_dir / period.grain / period.key
+
+
 def _render_in_worker(config: CommunityConfig, period: Period, check_results: list[dict] | None) -> dict[str, Path]:
     from pipeline.report.render import render_report
 
-    return render_report(_worker_conn, config, period, config.reports_dir / period.grain / period.key,
-                         check_results=check_results)
+    return render_report(_worker_conn, config, period, report_dir(config, period), check_results=check_results)
 
 
 def render_periods(config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
@@ -56,8 +60,7 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS:
         with open_connection() as conn:
             for period in periods:
-                paths = render_report(conn, config, period, config.reports_dir / period.grain / period.key,
-                                      check_results=check_results)
+                paths = render_report(conn, config, period, report_dir(config, period), check_results=check_results)
                 written.append(paths)
                 if on_done:
                     on_done(period, paths)
