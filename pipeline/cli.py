@@ -2,8 +2,8 @@
 
     community-report init [DIR]                      scaffold a project folder
     community-report sample [--scale small|large] [--out DIR]
-    community-report run --config PATH [--from DATE --to DATE]
-    community-report demo [--out DIR]                sample + run, print the report paths
+    community-report run --config PATH [--from DATE --to DATE] [--pdf latest|all|none]
+    community-report demo [--out DIR] [--pdf latest|all|none]   sample + run, print the report paths
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def cmd_run(args) -> int:
         return 2
     t0 = time.monotonic()
     print(f"Running {config.name} ({config.config_path})")
-    summary = run_all(config, args.date_from, args.date_to)
+    summary = run_all(config, args.date_from, args.date_to, pdf=args.pdf)
     print(f"Done in {time.monotonic() - t0:.1f} s. Data: {summary.first_date} .. {summary.last_date}")
     if summary.failed_exports:
         print(f"WARNING: {len(summary.failed_exports)} export(s) could not be read (other exports went on):")
@@ -75,6 +75,11 @@ def cmd_run(args) -> int:
     print(f"Reports ({len(summary.reports)}):")
     for path in summary.reports:
         print(f"  {path}")
+    if summary.pdfs:
+        print(f"PDFs ({len(summary.pdfs)}; --pdf all for every period):" if args.pdf == "latest"
+              else f"PDFs ({len(summary.pdfs)}):")
+        for path in summary.pdfs:
+            print(f"  {path}")
     if args.strict and (summary.failed_exports or summary.failed_checks):
         return 1
     return 0
@@ -87,7 +92,16 @@ def cmd_demo(args) -> int:
     config_path = generate_sample(out, scale="small", seed=args.seed, language=args.language,
                                   flavour=_flavour(args))
     print(f"Sample community written to {out.resolve()}")
-    return cmd_run(argparse.Namespace(config=str(config_path), date_from=None, date_to=None, strict=False))
+    return cmd_run(argparse.Namespace(config=str(config_path), date_from=None, date_to=None, strict=False,
+                                      pdf=args.pdf))
+
+
+def _pdf_option(p: argparse.ArgumentParser) -> None:
+    from pipeline.report.batch import PDF_CHOICES
+
+    p.add_argument("--pdf", choices=PDF_CHOICES, default="latest",
+                   help="which periods get report.pdf: latest (default: the newest week and month of the run; "
+                        "the slowest part of a report, rarely needed for past periods), all, or none")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_date, help="first local date to model (default: first with data)")
     p.add_argument("--to", dest="date_to", type=_date, help="last local date to model (default: last with data)")
     p.add_argument("--strict", action="store_true", help="exit 1 when an export failed or a check failed")
+    _pdf_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="generate the small sample community and run everything on it")
@@ -123,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["zh", "en"], default="zh")
     p.add_argument("--flavour", choices=["global", "zh"], default="global",
                    help="zh: the sample community also on WeCom, WeChat and QQ groups")
+    _pdf_option(p)
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -3,7 +3,8 @@
 Dagster cannot run assets of different partitionings in one run, so the graph is executed
 stage by stage in dependency order: raw sources (unpartitioned), then each consecutive
 group of models with the same grain (daily range / unpartitioned / weekly / monthly), then
-the reports. Every daily stage is ONE single-run backfill over the whole date range. The
+the reports, then their PDFs (``pdf``: the newest period of each grain by default, every
+period with ``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The
 runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
 ``dagster dev`` shows them, their checks and lineage afterwards.
 """
@@ -24,6 +25,7 @@ import dagster as dg
 from pipeline.config import CommunityConfig
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
+from pipeline.report.batch import PDF_CHOICES
 from pipeline.warehouse import connect
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -50,6 +52,7 @@ class RunSummary:
     first_date: date | None
     last_date: date | None
     reports: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
     failed_exports: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
 
@@ -129,7 +132,14 @@ def _stages() -> list[tuple[str | None, list[str]]]:
 
 
 def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
-            log=print, log_level: str = "WARNING") -> RunSummary:
+            log=print, log_level: str = "WARNING", pdf: str = "latest") -> RunSummary:
+    """Materialize everything the data in [date_from, date_to] touches.
+
+    ``pdf``: which periods get their report.pdf in this run: ``latest`` (the newest period of
+    each grain; what a weekly run and a first run need), ``all`` (every period rendered: a full
+    re-render of history) or ``none``."""
+    if pdf not in PDF_CHOICES:
+        raise ValueError(f"pdf must be one of {', '.join(PDF_CHOICES)}, got {pdf!r}")
     from pipeline.definitions import build_definitions, raw_asset_keys  # heavy import: only when running
 
     home = prepare_dagster_home(config)
@@ -194,9 +204,16 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
             continue
         execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
                 label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        for p in periods_between(grain, date.fromisoformat(tags[RANGE_START]),
-                                 date.fromisoformat(tags[RANGE_END])):
-            summary.reports.append(config.reports_dir / grain / p.key / "report.html")
+        periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
+        summary.reports += [config.reports_dir / grain / p.key / "report.html" for p in periods]
+        if pdf == "none":
+            continue
+        if pdf == "latest":
+            periods = periods[-1:]
+            tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
+        execute(defs, [dg.AssetKey(["report", f"{grain}_report_pdf"])], tags,
+                label=f"{grain} report PDFs [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        summary.pdfs += [config.reports_dir / grain / p.key / "report.pdf" for p in periods]
     return summary
 
 

@@ -94,3 +94,51 @@ def test_every_complete_period_has_a_report(sample):
                 .fetchall())
     for key in REQUIRED_KPIS:
         assert last[key]["value"] == mart[key], key
+
+
+def test_pdf_only_for_the_newest_periods_then_on_demand(sample):
+    """`run` (default --pdf latest) lays out report.pdf for the newest week and month only; the
+    report/weekly_report_pdf asset makes a past week's on demand, and re-rendering that week's
+    report without a PDF removes the PDF that no longer matches its page."""
+    from contextlib import contextmanager
+    from datetime import date
+
+    import dagster as dg
+
+    from pipeline.config import load_config
+    from pipeline.definitions import build_definitions
+    from pipeline.periods import period_containing
+    from pipeline.report.batch import render_periods
+    from pipeline.runner import prepare_dagster_home
+
+    root, _, conn = sample
+    with_pdf = sorted(str(p.parent.relative_to(root / "reports")) for p in (root / "reports").glob("*/*/report.pdf"))
+    assert with_pdf == ["monthly/2026-11-01", "weekly/2026-11-16"]
+    newest = root / "reports" / "weekly" / "2026-11-16" / "report.pdf"
+    assert newest.read_bytes()[:5] == b"%PDF-"
+
+    config = load_config(root / "community.yaml")
+    prepare_dagster_home(config)
+    defs = build_definitions(config)
+    past = root / "reports" / "weekly" / "2026-09-07"
+    html_before = (past / "report.html").read_bytes()
+    result = dg.materialize(list(defs.assets), selection=[dg.AssetKey(["report", "weekly_report_pdf"])],
+                            partition_key="2026-09-07", instance=dg.DagsterInstance.get(), resources=defs.resources)
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("report__weekly_report_pdf")
+    assert materialization.metadata["pdf_path"].value == str(past / "report.pdf")
+    assert (past / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (past / "report.html").read_bytes() == html_before          # the PDF step only reads the page
+
+    @contextmanager
+    def same_connection():
+        yield conn
+
+    (past / "report.html").unlink()
+    render_periods(config, [period_containing("weekly", date(2026, 9, 7))], None, same_connection, pdf=False)
+    assert not (past / "report.pdf").exists()
+    assert (past / "report.html").is_file() and (past / "report.pptx").is_file()
+
+    from pipeline.report.batch import write_pdfs
+    with pytest.raises(FileNotFoundError, match=r"weekly/2025-01-06"):
+        write_pdfs(config, [period_containing("weekly", date(2025, 1, 6))])

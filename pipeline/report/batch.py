@@ -10,6 +10,10 @@ incremental run) is rendered in the calling process on its connection: starting 
 
 Workers are started with ``spawn`` (never ``fork``: the parent holds DuckDB and Dagster threads).
 A failure in any period fails the call with that period's error.
+
+:func:`write_pdfs` does the same for report.pdf (the ``report/<grain>_report_pdf`` asset): each
+PDF is made from the report.html and charts/*.png already written, so its workers need no
+warehouse connection.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Callable
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
 
+# which periods of a run get report.pdf (community-report run --pdf)
+PDF_CHOICES = ("latest", "all", "none")
 # fewer periods than this: rendered in the calling process
 MIN_PERIODS_FOR_WORKERS = 3
 
@@ -41,18 +47,21 @@ def report_dir(config: CommunityConfig, period: Period) -> Path:
     return config.reports_dir / period.grain / period.key
 
 
-def _render_in_worker(config: CommunityConfig, period: Period, check_results: list[dict] | None) -> dict[str, Path]:
+def _render_in_worker(config: CommunityConfig, period: Period, check_results: list[dict] | None,
+                      pdf: bool) -> dict[str, Path]:
     from pipeline.report.render import render_report
 
-    return render_report(_worker_conn, config, period, report_dir(config, period), check_results=check_results)
+    return render_report(_worker_conn, config, period, report_dir(config, period), check_results=check_results,
+                         pdf=pdf)
 
 
 def render_periods(config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
                    open_connection: Callable, on_done: Callable[[Period, dict], None] | None = None,
-                   workers: int | None = None) -> list[dict[str, Path]]:
+                   workers: int | None = None, pdf: bool = True) -> list[dict[str, Path]]:
     """Render every period's report into ``<reports_dir>/<grain>/<key>/``; return their paths in
     period order. ``open_connection()`` is a context manager giving the warehouse connection
-    used when the periods are rendered in this process."""
+    used when the periods are rendered in this process. ``pdf=False``: no report.pdf (see
+    :func:`write_pdfs`)."""
     from pipeline.report.render import render_report
 
     workers = min(config.report_workers if workers is None else workers, len(periods))
@@ -60,18 +69,56 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS:
         with open_connection() as conn:
             for period in periods:
-                paths = render_report(conn, config, period, report_dir(config, period), check_results=check_results)
+                paths = render_report(conn, config, period, report_dir(config, period), check_results=check_results,
+                                      pdf=pdf)
                 written.append(paths)
                 if on_done:
                     on_done(period, paths)
         return written
+    return _in_workers(periods, workers, on_done, lambda period: (_render_in_worker, config, period, check_results, pdf),
+                       initializer=_start_worker, initargs=(str(config.warehouse), config.duckdb_memory_limit))
+
+
+def _in_workers(periods: list[Period], workers: int, on_done: Callable | None, call: Callable,
+                initializer: Callable | None = None, initargs: tuple = ()) -> list:
+    """Run ``call(period)`` -> (function, *args) for every period in ``workers`` spawned processes;
+    results in period order, ``on_done`` called in that order as they complete."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                             initargs=(str(config.warehouse), config.duckdb_memory_limit)) as pool:
-        futures = [pool.submit(_render_in_worker, config, period, check_results) for period in periods]
+    results = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
+                             initargs=initargs) as pool:
+        futures = [pool.submit(*call(period)) for period in periods]
         for period, future in zip(periods, futures):
-            paths = future.result()
-            written.append(paths)
+            results.append(future.result())
             if on_done:
-                on_done(period, paths)
-    return written
+                on_done(period, results[-1])
+    return results
+
+
+def _pdf_in_worker(html: Path, language: str) -> Path:
+    from pipeline.report.pdf import write_pdf
+
+    return write_pdf(html, language=language)["pdf"]
+
+
+def write_pdfs(config: CommunityConfig, periods: list[Period], on_done: Callable[[Period, Path], None] | None = None,
+               workers: int | None = None) -> list[Path]:
+    """Write report.pdf of every period from its report.html (rendered before); return the PDF
+    paths in period order. A period without its report.html is an error naming the folder."""
+    from pipeline.report.pdf import write_pdf
+
+    pages = [report_dir(config, p) / "report.html" for p in periods]
+    missing = [str(p.parent) for p in pages if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no report.html to make report.pdf from in {', '.join(missing)}: "
+                                "materialize the report asset of these periods first")
+    workers = min(config.report_workers if workers is None else workers, len(periods))
+    written: list[Path] = []
+    if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS:
+        for period, html in zip(periods, pages):
+            written.append(write_pdf(html, language=config.language)["pdf"])
+            if on_done:
+                on_done(period, written[-1])
+        return written
+    html_of = dict(zip(periods, pages))
+    return _in_workers(periods, workers, on_done, lambda period: (_pdf_in_worker, html_of[period], config.language))

@@ -48,6 +48,7 @@ RC = {
 }
 COLORS = {"new": "#2e7d32", "left": "#c62828", "total": "#1565c0", "dau": "#1565c0", "wau": "#ef6c00",
           "mau": "#6a1b9a", "bar": "#1565c0", "period": "#fff3cd"}
+PNG_DPI = 150        # charts/<name>.png (report.pdf, report.pptx)
 WIDE = (10.0, 3.4)   # inches; 1 in = 72 pt = 96 CSS px, so 960 px: the page width
 
 
@@ -64,9 +65,9 @@ _ID_REF = re.compile(r'(\bid="|href="#|url\(#)')
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 
 
-def _svg_text(fig, name: str) -> tuple[str, str]:
+def _svg_text(fig, name: str, bbox) -> tuple[str, str]:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight",
+    fig.savefig(buf, format="svg", bbox_inches=bbox,
                 metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     plt.close(fig)
     svg = _COMMENT.sub("", buf.getvalue())
@@ -77,15 +78,27 @@ def _svg_text(fig, name: str) -> tuple[str, str]:
     return svg, inline
 
 
-def _png(fig) -> bytes:
+def _png(fig, bbox) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches=bbox, metadata={"Software": None})
     return buf.getvalue()
 
 
+def _tight_bbox(fig):
+    """The figure's tight bounding box (inches) with matplotlib's default padding, measured once.
+
+    ``savefig(bbox_inches="tight")`` lays the figure out again just to measure it, for each
+    format; measuring once and passing the box to both saves a third of the drawing time."""
+    fig.set_dpi(PNG_DPI)      # the PNG's resolution: its drawing reuses this pass's text layouts
+    fig.draw_without_rendering()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    return box.padded(matplotlib.rcParams["savefig.pad_inches"])
+
+
 def _chart(fig, name: str, title: str) -> Chart:
-    png = _png(fig)                       # before _svg_text, which closes the figure
-    svg, inline = _svg_text(fig, name)
+    bbox = _tight_bbox(fig)
+    png = _png(fig, bbox)                 # before _svg_text, which closes the figure
+    svg, inline = _svg_text(fig, name, bbox)
     return Chart(name=name, title=title, svg=svg, inline_svg=inline, png=png)
 
 

@@ -266,9 +266,13 @@ def _context(data: ReportData, f: Formatter, sections: list[Section]) -> dict:
 
 
 def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period, out_dir,
-                  check_results: list[dict] | None = None) -> dict[str, Path]:
-    """Write report.html, report.md, charts/*.svg, metrics.json, report.pdf and report.pptx for ``period``
-    into ``out_dir``."""
+                  check_results: list[dict] | None = None, pdf: bool = True) -> dict[str, Path]:
+    """Write report.html, report.md, charts/*.svg + *.png, metrics.json, report.pptx and (``pdf``)
+    report.pdf for ``period`` into ``out_dir``.
+
+    ``pdf=False`` leaves the PDF to the ``report/<grain>_report_pdf`` asset (it is made from the
+    report.html and charts written here) and removes a report.pdf of an earlier render, which
+    would no longer match the page."""
     data = collect(conn, config, period, check_results)
     f = Formatter(config.language)
     sections = build_sections(data, f)
@@ -310,7 +314,10 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
         if stale.suffix in (".svg", ".png") and stale.name not in written:
             stale.unlink()
     # report.pdf (from the HTML just written) and report.pptx (from the same sections)
-    paths.update(write_pdf(paths["html"], language=f.language))
+    if pdf:
+        paths.update(write_pdf(paths["html"], language=f.language))
+    else:
+        (out / "report.pdf").unlink(missing_ok=True)
     paths.update(write_pptx(out / "report.pptx", sections, title=ctx["title"], subtitle=ctx["period_line"],
                             note=ctx["note"], language=f.language, period=period))
     return paths
