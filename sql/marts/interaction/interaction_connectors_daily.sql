@@ -45,6 +45,15 @@ replies as (
 
 ),
 
+short_window as (
+
+    -- a daily or weekly run (up to two months): only the messages its replies answer are looked
+    -- up, not the whole history (same result: they are joined to replies below). A longer range
+    -- takes them all: the filter would keep nearly everything.
+    select ($period_end - $period_start) <= 62 as yes
+
+),
+
 targets as (
 
     -- the message replied to may be of any date
@@ -55,6 +64,7 @@ targets as (
     left join persons on persons.person_key = messages.person_key
     where not messages.is_bot
         and not coalesce(persons.is_bot, false)
+        and (not (select yes from short_window) or messages.message_key in (select target_key from replies))
 
 ),
 
