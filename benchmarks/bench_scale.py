@@ -835,7 +835,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phases", default="generate,ingest,backfill,incremental,demo")
     ap.add_argument("--repeat", type=int, default=1, help="incremental runs per scenario (the fastest counts)")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison (it needs ~4 GB per 1M messages)")
-    ap.add_argument("--pdf", choices=["latest", "all", "none"], default="latest",
+    from pipeline.report.batch import PDF_CHOICES
+
+    ap.add_argument("--pdf", choices=PDF_CHOICES, default="latest",
                     help="community-report run --pdf in backfill, incremental and demo (default: the product's)")
     ap.add_argument("--keep", action="store_true", help="keep the generated sample and the warehouses")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/<date>.json)")

@@ -25,7 +25,7 @@ import dagster as dg
 from pipeline.config import CommunityConfig
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
-from pipeline.report.batch import PDF_CHOICES
+from pipeline.report.batch import PDF_CHOICES, report_dir
 from pipeline.warehouse import connect
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -205,7 +205,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
                 label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
         periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
-        summary.reports += [config.reports_dir / grain / p.key / "report.html" for p in periods]
+        summary.reports += [report_dir(config, p) / "report.html" for p in periods]
         if pdf == "none":
             continue
         if pdf == "latest":
@@ -213,7 +213,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
             tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
         execute(defs, [dg.AssetKey(["report", f"{grain}_report_pdf"])], tags,
                 label=f"{grain} report PDFs [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        summary.pdfs += [config.reports_dir / grain / p.key / "report.pdf" for p in periods]
+        summary.pdfs += [report_dir(config, p) / "report.pdf" for p in periods]
     return summary
 
 

@@ -64,19 +64,48 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     :func:`write_pdfs`)."""
     from pipeline.report.render import render_report
 
-    workers = min(config.report_workers if workers is None else workers, len(periods))
-    written: list[dict[str, Path]] = []
-    if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS:
+    workers = _worker_count(config, periods, workers)
+    if not workers:
         with open_connection() as conn:
-            for period in periods:
-                paths = render_report(conn, config, period, report_dir(config, period), check_results=check_results,
-                                      pdf=pdf)
-                written.append(paths)
-                if on_done:
-                    on_done(period, paths)
-        return written
+            return _in_process(periods, on_done, lambda period: render_report(
+                conn, config, period, report_dir(config, period), check_results=check_results, pdf=pdf))
     return _in_workers(periods, workers, on_done, lambda period: (_render_in_worker, config, period, check_results, pdf),
                        initializer=_start_worker, initargs=(str(config.warehouse), config.duckdb_memory_limit))
+
+
+def _pdf_of(folder: Path, language: str) -> Path:
+    from pipeline.report.pdf import write_pdf
+
+    return write_pdf(folder / "report.html", language=language)["pdf"]
+
+
+def write_pdfs(config: CommunityConfig, periods: list[Period], on_done: Callable[[Period, Path], None] | None = None,
+               workers: int | None = None) -> list[Path]:
+    """Write report.pdf of every period from its report.html (rendered before); return the PDF
+    paths in period order. A period without its report.html is an error naming the folder."""
+    missing = [str(report_dir(config, p)) for p in periods if not (report_dir(config, p) / "report.html").is_file()]
+    if missing:
+        raise FileNotFoundError(f"no report.html to make report.pdf from in {', '.join(missing)}: "
+                                "materialize the report asset of these periods first")
+    workers = _worker_count(config, periods, workers)
+    if not workers:
+        return _in_process(periods, on_done, lambda period: _pdf_of(report_dir(config, period), config.language))
+    return _in_workers(periods, workers, on_done, lambda period: (_pdf_of, report_dir(config, period), config.language))
+
+
+def _worker_count(config: CommunityConfig, periods: list[Period], workers: int | None) -> int:
+    """Worker processes for ``periods``: 0 (render in this process) for one worker or few periods."""
+    workers = min(config.report_workers if workers is None else workers, len(periods))
+    return 0 if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS else workers
+
+
+def _in_process(periods: list[Period], on_done: Callable | None, task: Callable) -> list:
+    results = []
+    for period in periods:
+        results.append(task(period))
+        if on_done:
+            on_done(period, results[-1])
+    return results
 
 
 def _in_workers(periods: list[Period], workers: int, on_done: Callable | None, call: Callable,
@@ -93,32 +122,3 @@ def _in_workers(periods: list[Period], workers: int, on_done: Callable | None, c
             if on_done:
                 on_done(period, results[-1])
     return results
-
-
-def _pdf_in_worker(html: Path, language: str) -> Path:
-    from pipeline.report.pdf import write_pdf
-
-    return write_pdf(html, language=language)["pdf"]
-
-
-def write_pdfs(config: CommunityConfig, periods: list[Period], on_done: Callable[[Period, Path], None] | None = None,
-               workers: int | None = None) -> list[Path]:
-    """Write report.pdf of every period from its report.html (rendered before); return the PDF
-    paths in period order. A period without its report.html is an error naming the folder."""
-    from pipeline.report.pdf import write_pdf
-
-    pages = [report_dir(config, p) / "report.html" for p in periods]
-    missing = [str(p.parent) for p in pages if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no report.html to make report.pdf from in {', '.join(missing)}: "
-                                "materialize the report asset of these periods first")
-    workers = min(config.report_workers if workers is None else workers, len(periods))
-    written: list[Path] = []
-    if workers <= 1 or len(periods) < MIN_PERIODS_FOR_WORKERS:
-        for period, html in zip(periods, pages):
-            written.append(write_pdf(html, language=config.language)["pdf"])
-            if on_done:
-                on_done(period, written[-1])
-        return written
-    html_of = dict(zip(periods, pages))
-    return _in_workers(periods, workers, on_done, lambda period: (_pdf_in_worker, html_of[period], config.language))
