@@ -2,13 +2,14 @@
 
 Two assets per grain, partitioned by period, writing ``<reports_dir>/<weekly|monthly>/<period key>/``:
 
-- ``report/<grain>_report``: report.html, report.md, charts/, metrics.json and report.pptx,
-  from the marts. Re-rendering a period overwrites its folder (and removes its report.pdf,
-  which no longer matches the page until the PDF asset runs again);
-- ``report/<grain>_report_pdf``: report.pdf (A4), laid out by WeasyPrint from that report.html.
-  It is its own asset because it is the slowest part of a report (~40 % of its time): the
-  daily run and ``community-report run`` make it for the newest period of each grain, a
-  backfill of past periods can leave it out (``run --pdf all`` or a UI backfill adds it).
+- ``report/<grain>_report``: report.html, report.md, charts/*.svg, metrics.json and
+  sections.json, from the marts. Re-rendering a period overwrites its folder (and removes its
+  report.pdf / report.pptx, which no longer match the page until the documents asset runs again);
+- ``report/<grain>_report_documents``: report.pdf (A4, laid out by WeasyPrint from that
+  report.html) and report.pptx (16:9, from sections.json), with the charts rasterised to PNG.
+  Its own asset because it was over half of a report's time: the daily run and
+  ``community-report run`` make it for the newest period of each grain, a backfill of past
+  periods can leave it out (``run --documents all`` or a UI backfill adds it).
 """
 
 
@@ -20,7 +21,7 @@ from pipeline.model_registry import MODELS
 from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
 from pipeline.quality.check_results import latest_check_results
-from pipeline.report.batch import render_periods, write_pdfs
+from pipeline.report.batch import render_periods, write_period_documents
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 
 from assets.models import model_key
@@ -38,11 +39,11 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
     @dg.asset(
         key=["report", f"{grain}_report"],
         group_name="report",
-        kinds={"html", "markdown", "json", "pptx"},
+        kinds={"html", "markdown", "json", "svg"},
         owners=["team:community-data"],
         description=(f"One {grain} community operations report per period: report.html (self-contained), "
-                     f"report.md, metrics.json and report.pptx (16:9) under <reports_dir>/{grain}/<period key>/ "
-                     f"(report.pdf: report/{grain}_report_pdf)."),
+                     f"report.md, charts/*.svg, metrics.json and sections.json under "
+                     f"<reports_dir>/{grain}/<period key>/ (report.pdf, report.pptx: report/{grain}_report_documents)."),
         deps=deps,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -56,45 +57,48 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
         checks = latest_check_results(context.instance)
         periods = periods_between(grain, window.start.date(), window.end.date() - timedelta(days=1))
         # a backfill's periods are rendered by settings.report_workers processes (pipeline/report/batch.py)
-        written = render_periods(config, periods, checks, warehouse.get_connection, pdf=False,
+        written = render_periods(config, periods, checks, warehouse.get_connection, documents=False,
                                  on_done=lambda period, paths: context.log.info(f"{period.label}: {paths['html']}"))
         last = written[-1]
         return dg.MaterializeResult(metadata={
             "reports": dg.MetadataValue.json([str(p["html"]) for p in written]),
             "report_path": dg.MetadataValue.path(str(last["html"])),
             "metrics_path": dg.MetadataValue.path(str(last["metrics"])),
-            "pptx_path": dg.MetadataValue.path(str(last["pptx"])),
             "preview": dg.MetadataValue.md(last["md"].read_text(encoding="utf-8")[:20000]),
         })
 
     return _report
 
 
-def build_report_pdf_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinition:
+def build_report_documents_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinition:
     report_key = dg.AssetKey(["report", f"{grain}_report"])
 
     @dg.asset(
-        key=["report", f"{grain}_report_pdf"],
+        key=["report", f"{grain}_report_documents"],
         group_name="report",
-        kinds={"pdf"},
+        kinds={"pdf", "pptx"},
         owners=["team:community-data"],
-        description=(f"report.pdf (A4, CJK fonts embedded) of each {grain} report, laid out from its report.html "
-                     f"and chart PNGs under <reports_dir>/{grain}/<period key>/."),
+        description=(f"report.pdf (A4, CJK fonts embedded) and report.pptx (16:9) of each {grain} report, made from "
+                     f"its report.html, charts and sections.json under <reports_dir>/{grain}/<period key>/."),
         deps=[report_key],
         partitions_def=partitions.for_grain(grain),
         backfill_policy=dg.BackfillPolicy.single_run(),
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _report_pdf(context: dg.AssetExecutionContext, community: CommunityConfigResource) -> dg.MaterializeResult:
+    def _report_documents(context: dg.AssetExecutionContext,
+                          community: CommunityConfigResource) -> dg.MaterializeResult:
         config = community.load()
         window = context.partition_time_window
         periods = periods_between(grain, window.start.date(), window.end.date() - timedelta(days=1))
-        # no warehouse access: the PDF is made from files; many periods -> worker processes
-        written = write_pdfs(config, periods, on_done=lambda period, path: context.log.info(f"{period.label}: {path}"))
+        # no warehouse access: the documents are made from files; many periods -> worker processes
+        written = write_period_documents(config, periods, on_done=lambda period, paths: context.log.info(
+            f"{period.label}: {paths['pdf']}, {paths['pptx'].name}"))
+        last = written[-1]
         return dg.MaterializeResult(metadata={
-            "pdfs": dg.MetadataValue.json([str(p) for p in written]),
-            "pdf_path": dg.MetadataValue.path(str(written[-1])),
-            "pdf_bytes": dg.MetadataValue.int(written[-1].stat().st_size),
+            "pdfs": dg.MetadataValue.json([str(p["pdf"]) for p in written]),
+            "pdf_path": dg.MetadataValue.path(str(last["pdf"])),
+            "pdf_bytes": dg.MetadataValue.int(last["pdf"].stat().st_size),
+            "pptx_path": dg.MetadataValue.path(str(last["pptx"])),
         })
 
-    return _report_pdf
+    return _report_documents

@@ -502,18 +502,18 @@ def phase_ingest(data: Path, work: Path, counts: dict[str, int], pandas: bool, p
 # phase: full backfill
 # ============================================================================================
 
-def phase_backfill(data: Path, work: Path, pdf: str = "latest") -> dict:
+def phase_backfill(data: Path, work: Path, documents: str = "latest") -> dict:
     project = work / "year"
     shutil.rmtree(project, ignore_errors=True)
     config = write_project(project, data / "data" / "landing", data / "data" / "inputs", sample_bots(data))
     since = time.time()
     with Machine() as m:
-        res = run_measured([CLI, "run", "--config", str(config), "--pdf", pdf], cwd=project,
+        res = run_measured([CLI, "run", "--config", str(config), "--documents", documents], cwd=project,
                            log=work / "backfill.log")
     val = validation_seconds(project / ".dagster", since)
     reports = list((project / "reports").rglob("report.html"))
     return {"wall_s": round(res["wall_s"], 1), "peak_rss_gib": round(res["peak_rss_bytes"] / GiB, 2),
-            "stages": stage_times(res["output"]), "reports": len(reports), "pdf": pdf,
+            "stages": stage_times(res["output"]), "reports": len(reports), "documents": documents,
             "pdfs": len(list((project / "reports").rglob("report.pdf"))),
             "validation_seconds": round(val["check_step_seconds"], 1),
             "validation_share": round(val["check_step_seconds"] / res["wall_s"], 3),
@@ -642,7 +642,7 @@ print("BENCH_JSON " + json.dumps(made))
 """
 
 
-def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, pdf: str = "latest") -> dict:
+def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, documents: str = "latest") -> dict:
     year = work / "year"
     if not (year / "data" / "warehouse.duckdb").is_file():
         raise RuntimeError("the incremental phase needs the backfill phase's warehouse (run it first)")
@@ -687,7 +687,7 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, pdf: s
             since = time.time()
             with Machine() as m:
                 r = run_measured([CLI, "run", "--config", str(config), "--from", day.isoformat(),
-                                  "--to", day.isoformat(), "--pdf", pdf], cwd=project,
+                                  "--to", day.isoformat(), "--documents", documents], cwd=project,
                                  log=work / f"incremental_{label}.log")
             val = validation_seconds(project / ".dagster", since)
             report = project / "reports" / "weekly" / week.isoformat() / "report.html"
@@ -708,16 +708,16 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, pdf: s
 # phase: demo
 # ============================================================================================
 
-def phase_demo(work: Path, pdf: str = "latest") -> dict:
+def phase_demo(work: Path, documents: str = "latest") -> dict:
     out_dir = work / "demo"
     shutil.rmtree(out_dir, ignore_errors=True)
     with Machine() as m:
-        res = run_measured([CLI, "demo", "--out", str(out_dir), "--pdf", pdf], cwd=work, log=work / "demo.log")
+        res = run_measured([CLI, "demo", "--out", str(out_dir), "--documents", documents], cwd=work, log=work / "demo.log")
     reports = list((out_dir / "reports").rglob("report.html"))
     pdfs = list((out_dir / "reports").rglob("report.pdf"))
     shutil.rmtree(out_dir, ignore_errors=True)
     return {"wall_s": round(res["wall_s"], 1), "peak_rss_gib": round(res["peak_rss_bytes"] / GiB, 2),
-            "reports": len(reports), "pdf": pdf, "pdfs": len(pdfs), "stages": stage_times(res["output"]), "machine": m.info, **_failure(res)}
+            "reports": len(reports), "documents": documents, "pdfs": len(pdfs), "stages": stage_times(res["output"]), "machine": m.info, **_failure(res)}
 
 
 # ============================================================================================
@@ -835,10 +835,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phases", default="generate,ingest,backfill,incremental,demo")
     ap.add_argument("--repeat", type=int, default=1, help="incremental runs per scenario (the fastest counts)")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison (it needs ~4 GB per 1M messages)")
-    from pipeline.report.batch import PDF_CHOICES
+    from pipeline.report.batch import DOCUMENT_CHOICES
 
-    ap.add_argument("--pdf", choices=PDF_CHOICES, default="latest",
-                    help="community-report run --pdf in backfill, incremental and demo (default: the product's)")
+    ap.add_argument("--documents", "--pdf", dest="documents", choices=DOCUMENT_CHOICES, default="latest",
+                    help="community-report run --documents (report.pdf + report.pptx) in backfill, incremental "
+                         "and demo (default: the product's)")
     ap.add_argument("--keep", action="store_true", help="keep the generated sample and the warehouses")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/<date>.json)")
     ap.add_argument("--counts-from", type=Path, default=None,
@@ -863,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     last = date.fromisoformat(results["sample"]["last_date"])
     if "backfill" in phases:
         log("backfill: community-report run on an empty warehouse (whole year)")
-        results["backfill"] = phase_backfill(data, work, pdf=args.pdf)
+        results["backfill"] = phase_backfill(data, work, documents=args.documents)
         log(f"backfill: {results['backfill']['wall_s']} s")
     if "ingest" in phases:
         counts = ledger_counts(args.counts_from or work / "year" / "data" / "warehouse.duckdb",
@@ -872,10 +873,10 @@ def main(argv: list[str] | None = None) -> int:
         results["ingest"] = phase_ingest(data, work, counts, pandas=not args.no_pandas)
     if "incremental" in phases:
         log(f"incremental: history up to {last - timedelta(days=1)}, new exports for {last}")
-        results["incremental"] = phase_incremental(data, work, last, repeat=args.repeat, pdf=args.pdf)
+        results["incremental"] = phase_incremental(data, work, last, repeat=args.repeat, documents=args.documents)
     if "demo" in phases:
         log("demo: community-report demo")
-        results["demo"] = phase_demo(work, pdf=args.pdf)
+        results["demo"] = phase_demo(work, documents=args.documents)
     results["load_after"] = loadavg()
     results["total_s"] = round(time.monotonic() - t0, 1)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

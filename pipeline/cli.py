@@ -2,8 +2,8 @@
 
     community-report init [DIR]                      scaffold a project folder
     community-report sample [--scale small|large] [--out DIR]
-    community-report run --config PATH [--from DATE --to DATE] [--pdf latest|all|none]
-    community-report demo [--out DIR] [--pdf latest|all|none]   sample + run, print the report paths
+    community-report run --config PATH [--from DATE --to DATE] [--documents latest|all|none]
+    community-report demo [--out DIR] [--documents latest|all|none]   sample + run, print the report paths
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def cmd_run(args) -> int:
         return 2
     t0 = time.monotonic()
     print(f"Running {config.name} ({config.config_path})")
-    summary = run_all(config, args.date_from, args.date_to, pdf=args.pdf)
+    summary = run_all(config, args.date_from, args.date_to, documents=args.documents)
     print(f"Done in {time.monotonic() - t0:.1f} s. Data: {summary.first_date} .. {summary.last_date}")
     if summary.failed_exports:
         print(f"WARNING: {len(summary.failed_exports)} export(s) could not be read (other exports went on):")
@@ -75,11 +75,11 @@ def cmd_run(args) -> int:
     print(f"Reports ({len(summary.reports)}):")
     for path in summary.reports:
         print(f"  {path}")
-    if summary.pdfs:
-        print(f"PDFs ({len(summary.pdfs)}; --pdf all for every period):" if args.pdf == "latest"
-              else f"PDFs ({len(summary.pdfs)}):")
-        for path in summary.pdfs:
-            print(f"  {path}")
+    if summary.documents:
+        print(f"PDF + PPTX ({len(summary.documents)} periods; --documents all for every period):"
+              if args.documents == "latest" else f"PDF + PPTX ({len(summary.documents)} periods):")
+        for folder in summary.documents:
+            print(f"  {folder / 'report.pdf'}, {folder / 'report.pptx'}")
     if args.strict and (summary.failed_exports or summary.failed_checks):
         return 1
     return 0
@@ -93,15 +93,17 @@ def cmd_demo(args) -> int:
                                   flavour=_flavour(args))
     print(f"Sample community written to {out.resolve()}")
     return cmd_run(argparse.Namespace(config=str(config_path), date_from=None, date_to=None, strict=False,
-                                      pdf=args.pdf))
+                                      documents=args.documents))
 
 
-def _pdf_option(p: argparse.ArgumentParser) -> None:
-    from pipeline.report.batch import PDF_CHOICES
+def _documents_option(p: argparse.ArgumentParser) -> None:
+    from pipeline.report.batch import DOCUMENT_CHOICES
 
-    p.add_argument("--pdf", choices=PDF_CHOICES, default="latest",
-                   help="which periods get report.pdf: latest (default: the newest week and month of the run; "
-                        "the slowest part of a report, rarely needed for past periods), all, or none")
+    # --pdf: its name before report.pptx joined report.pdf in the documents asset
+    p.add_argument("--documents", "--pdf", dest="documents", choices=DOCUMENT_CHOICES, default="latest",
+                   help="which periods get report.pdf and report.pptx: latest (default: the newest week and "
+                        "month of the run; over half of a report's time, rarely needed for past periods), "
+                        "all, or none")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_date, help="first local date to model (default: first with data)")
     p.add_argument("--to", dest="date_to", type=_date, help="last local date to model (default: last with data)")
     p.add_argument("--strict", action="store_true", help="exit 1 when an export failed or a check failed")
-    _pdf_option(p)
+    _documents_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="generate the small sample community and run everything on it")
@@ -138,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["zh", "en"], default="zh")
     p.add_argument("--flavour", choices=["global", "zh"], default="global",
                    help="zh: the sample community also on WeCom, WeChat and QQ groups")
-    _pdf_option(p)
+    _documents_option(p)
     p.set_defaults(func=cmd_demo)
     return parser
 

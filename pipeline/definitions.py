@@ -20,7 +20,7 @@ from assets.business_inputs import (BUSINESS_INPUTS_KEY, build_business_inputs_a
 from assets.checks import build_raw_gx_checks, build_staging_checks
 from assets.models import build_model_assets
 from assets.raw import build_raw_asset, build_raw_checks, raw_asset_key
-from assets.report import build_report_asset, build_report_pdf_asset
+from assets.report import build_report_asset, build_report_documents_asset
 from pipeline.config import CommunityConfig, load_config
 from pipeline.partitions import build_partitions
 from pipeline.resources import CommunityConfigResource, WarehouseResource
@@ -38,7 +38,7 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
     raw_keys = raw_asset_keys(config)
     model_assets = build_model_assets(partitions, raw_keys)
     report_assets = [build(grain, partitions) for grain in ("weekly", "monthly")
-                     for build in (build_report_asset, build_report_pdf_asset)]
+                     for build in (build_report_asset, build_report_documents_asset)]
 
     daily_job = dg.define_asset_job(
         "daily_refresh",
@@ -52,12 +52,12 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
     weekly_job = dg.define_asset_job(
         "weekly_report", selection=dg.AssetSelection.keys(*_period_keys(model_assets, "weekly"),
                                                           dg.AssetKey(["report", "weekly_report"]),
-                                                          dg.AssetKey(["report", "weekly_report_pdf"])),
+                                                          dg.AssetKey(["report", "weekly_report_documents"])),
         partitions_def=partitions.weekly, description="Weekly KPIs and the weekly report.")
     monthly_job = dg.define_asset_job(
         "monthly_report", selection=dg.AssetSelection.keys(*_period_keys(model_assets, "monthly"),
                                                            dg.AssetKey(["report", "monthly_report"]),
-                                                           dg.AssetKey(["report", "monthly_report_pdf"])),
+                                                           dg.AssetKey(["report", "monthly_report_documents"])),
         partitions_def=partitions.monthly, description="Monthly KPIs and the monthly report.")
 
     return dg.Definitions(

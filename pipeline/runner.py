@@ -3,8 +3,8 @@
 Dagster cannot run assets of different partitionings in one run, so the graph is executed
 stage by stage in dependency order: raw sources (unpartitioned), then each consecutive
 group of models with the same grain (daily range / unpartitioned / weekly / monthly), then
-the reports, then their PDFs (``pdf``: the newest period of each grain by default, every
-period with ``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The
+the reports, then their PDF and PPTX (``documents``: the newest period of each grain by
+default, every period with ``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The
 runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
 ``dagster dev`` shows them, their checks and lineage afterwards.
 """
@@ -25,7 +25,7 @@ import dagster as dg
 from pipeline.config import CommunityConfig
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
-from pipeline.report.batch import PDF_CHOICES, report_dir
+from pipeline.report.batch import DOCUMENT_CHOICES, report_dir
 from pipeline.warehouse import connect
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -52,7 +52,7 @@ class RunSummary:
     first_date: date | None
     last_date: date | None
     reports: list[Path] = field(default_factory=list)
-    pdfs: list[Path] = field(default_factory=list)
+    documents: list[Path] = field(default_factory=list)    # report folders given report.pdf + .pptx
     failed_exports: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
 
@@ -132,14 +132,14 @@ def _stages() -> list[tuple[str | None, list[str]]]:
 
 
 def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
-            log=print, log_level: str = "WARNING", pdf: str = "latest") -> RunSummary:
+            log=print, log_level: str = "WARNING", documents: str = "latest") -> RunSummary:
     """Materialize everything the data in [date_from, date_to] touches.
 
-    ``pdf``: which periods get their report.pdf in this run: ``latest`` (the newest period of
-    each grain; what a weekly run and a first run need), ``all`` (every period rendered: a full
-    re-render of history) or ``none``."""
-    if pdf not in PDF_CHOICES:
-        raise ValueError(f"pdf must be one of {', '.join(PDF_CHOICES)}, got {pdf!r}")
+    ``documents``: which periods get their report.pdf and report.pptx in this run: ``latest``
+    (the newest period of each grain; what a weekly run and a first run need), ``all`` (every
+    period rendered: a full re-render of history) or ``none``."""
+    if documents not in DOCUMENT_CHOICES:
+        raise ValueError(f"documents must be one of {', '.join(DOCUMENT_CHOICES)}, got {documents!r}")
     from pipeline.definitions import build_definitions, raw_asset_keys  # heavy import: only when running
 
     home = prepare_dagster_home(config)
@@ -206,14 +206,14 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
                 label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
         periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
         summary.reports += [report_dir(config, p) / "report.html" for p in periods]
-        if pdf == "none":
+        if documents == "none":
             continue
-        if pdf == "latest":
+        if documents == "latest":
             periods = periods[-1:]
             tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
-        execute(defs, [dg.AssetKey(["report", f"{grain}_report_pdf"])], tags,
-                label=f"{grain} report PDFs [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        summary.pdfs += [report_dir(config, p) / "report.pdf" for p in periods]
+        execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
+                label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        summary.documents += [report_dir(config, p) for p in periods]
     return summary
 
 

@@ -106,25 +106,30 @@ def test_sample_command_writes_a_project(tmp_path):
     assert any((tmp_path / "zh" / "data" / "landing" / "wecom").glob("statistic_group_by_day_*.json"))
     from pipeline.cli import build_parser, cmd_demo
     args = build_parser().parse_args(["demo", "--flavour", "zh", "--out", "x"])
-    assert (args.func, args.flavour, args.pdf) == (cmd_demo, "zh", "latest")
+    assert (args.func, args.flavour, args.documents) == (cmd_demo, "zh", "latest")
 
 
-def test_pdf_option(tmp_path, capsys):
+def test_documents_option(tmp_path, capsys):
     from pipeline.cli import build_parser
-    assert build_parser().parse_args(["run", "--config", "c.yaml"]).pdf == "latest"
-    assert build_parser().parse_args(["run", "--config", "c.yaml", "--pdf", "all"]).pdf == "all"
+    assert build_parser().parse_args(["run", "--config", "c.yaml"]).documents == "latest"
+    assert build_parser().parse_args(["run", "--config", "c.yaml", "--documents", "all"]).documents == "all"
+    assert build_parser().parse_args(["run", "--config", "c.yaml", "--pdf", "none"]).documents == "none"   # old name
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["run", "--config", "c.yaml", "--pdf", "some"])
-    assert "--pdf" in capsys.readouterr().err
-    # --pdf none: every report, no PDF; --pdf all on the same project adds them
+        build_parser().parse_args(["run", "--config", "c.yaml", "--documents", "some"])
+    assert "--documents" in capsys.readouterr().err
+    # --documents none: every report, no PDF/PPTX; --documents all on the same project adds them
     config = write_project(tmp_path)
-    assert main(["run", "--config", str(config), "--pdf", "none"]) == 0
+    assert main(["run", "--config", str(config), "--documents", "none"]) == 0
     reports = tmp_path / "reports"
     assert (reports / "weekly" / "2026-03-02" / "report.html").is_file()
-    assert not list(reports.glob("*/*/report.pdf"))
-    assert main(["run", "--config", str(config), "--pdf", "all"]) == 0
-    assert sorted(str(p.relative_to(reports)) for p in reports.glob("*/*/report.pdf")) == [
-        "monthly/2026-03-01/report.pdf", "weekly/2026-03-02/report.pdf"]
+    assert not list(reports.glob("*/*/report.pdf")) and not list(reports.glob("*/*/report.pptx"))
+    capsys.readouterr()
+    assert main(["run", "--config", str(config), "--documents", "all"]) == 0
+    assert sorted(str(p.relative_to(reports)) for p in reports.glob("*/*/report.p*")) == [
+        "monthly/2026-03-01/report.pdf", "monthly/2026-03-01/report.pptx",
+        "weekly/2026-03-02/report.pdf", "weekly/2026-03-02/report.pptx"]
+    out = capsys.readouterr().out
+    assert "PDF + PPTX (2 periods):" in out and str(reports / "weekly" / "2026-03-02" / "report.pptx") in out
 
 
 def test_init_lists_every_platform_ready_to_uncomment(tmp_path):

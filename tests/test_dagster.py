@@ -25,7 +25,7 @@ def test_definitions_load_and_keys(config):
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     expected = {"raw/forum", "raw/business_inputs", "report/weekly_report", "report/monthly_report",
-                "report/weekly_report_pdf", "report/monthly_report_pdf"} | {
+                "report/weekly_report_documents", "report/monthly_report_documents"} | {
         m.relation.replace(".", "/") for m in MODELS}
     assert keys == expected
     for required in ("marts/activity_daily", "marts/growth_daily", "staging/messages", "staging/members"):

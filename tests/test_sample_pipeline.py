@@ -96,14 +96,15 @@ def test_every_complete_period_has_a_report(sample):
         assert last[key]["value"] == mart[key], key
 
 
-def test_pdf_only_for_the_newest_periods_then_on_demand(sample):
-    """`run` (default --pdf latest) lays out report.pdf for the newest week and month only; the
-    report/weekly_report_pdf asset makes a past week's on demand, and re-rendering that week's
-    report without a PDF removes the PDF that no longer matches its page."""
+def test_documents_only_for_the_newest_periods_then_on_demand(sample):
+    """`run` (default --documents latest) makes report.pdf and report.pptx for the newest week
+    and month only; the report/weekly_report_documents asset makes a past week's on demand,
+    and re-rendering that week's report removes the documents that no longer match its page."""
     from contextlib import contextmanager
     from datetime import date
 
     import dagster as dg
+    from pptx import Presentation
 
     from pipeline.config import load_config
     from pipeline.definitions import build_definitions
@@ -112,33 +113,46 @@ def test_pdf_only_for_the_newest_periods_then_on_demand(sample):
     from pipeline.runner import prepare_dagster_home
 
     root, _, conn = sample
-    with_pdf = sorted(str(p.parent.relative_to(root / "reports")) for p in (root / "reports").glob("*/*/report.pdf"))
-    assert with_pdf == ["monthly/2026-11-01", "weekly/2026-11-16"]
-    newest = root / "reports" / "weekly" / "2026-11-16" / "report.pdf"
-    assert newest.read_bytes()[:5] == b"%PDF-"
+    reports = root / "reports"
+    for name in ("report.pdf", "report.pptx"):
+        with_doc = sorted(str(p.parent.relative_to(reports)) for p in reports.glob(f"*/*/{name}"))
+        assert with_doc == ["monthly/2026-11-01", "weekly/2026-11-16"], name
+    newest = reports / "weekly" / "2026-11-16"
+    assert (newest / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    # every chart of the page rasterised for the documents, none left over
+    assert sorted(p.stem for p in (newest / "charts").glob("*.png")) == sorted(
+        p.stem for p in (newest / "charts").glob("*.svg"))
+    past = reports / "weekly" / "2026-09-07"
+    assert not list((past / "charts").glob("*.png")) and (past / "sections.json").is_file()
 
     config = load_config(root / "community.yaml")
     prepare_dagster_home(config)
     defs = build_definitions(config)
-    past = root / "reports" / "weekly" / "2026-09-07"
     html_before = (past / "report.html").read_bytes()
-    result = dg.materialize(list(defs.assets), selection=[dg.AssetKey(["report", "weekly_report_pdf"])],
+    result = dg.materialize(list(defs.assets), selection=[dg.AssetKey(["report", "weekly_report_documents"])],
                             partition_key="2026-09-07", instance=dg.DagsterInstance.get(), resources=defs.resources)
     assert result.success
-    (materialization,) = result.asset_materializations_for_node("report__weekly_report_pdf")
+    (materialization,) = result.asset_materializations_for_node("report__weekly_report_documents")
     assert materialization.metadata["pdf_path"].value == str(past / "report.pdf")
+    assert materialization.metadata["pptx_path"].value == str(past / "report.pptx")
     assert (past / "report.pdf").read_bytes()[:5] == b"%PDF-"
-    assert (past / "report.html").read_bytes() == html_before          # the PDF step only reads the page
+    # the deck from sections.json: the title slide, then one slide per section of the page
+    sections = json.loads((past / "sections.json").read_text(encoding="utf-8"))["sections"]
+    prs = Presentation(str(past / "report.pptx"))
+    assert len(prs.slides) == 1 + len(sections)
+    assert [s.shapes.title.text for s in list(prs.slides)[1:]] == [s["title"] for s in sections]
+    assert (past / "report.html").read_bytes() == html_before          # the documents step only reads the page
 
     @contextmanager
     def same_connection():
         yield conn
 
     (past / "report.html").unlink()
-    render_periods(config, [period_containing("weekly", date(2026, 9, 7))], None, same_connection, pdf=False)
-    assert not (past / "report.pdf").exists()
-    assert (past / "report.html").is_file() and (past / "report.pptx").is_file()
+    render_periods(config, [period_containing("weekly", date(2026, 9, 7))], None, same_connection, documents=False)
+    assert not (past / "report.pdf").exists() and not (past / "report.pptx").exists()
+    assert not list((past / "charts").glob("*.png"))
+    assert (past / "report.html").is_file() and list((past / "charts").glob("*.svg"))
 
-    from pipeline.report.batch import write_pdfs
+    from pipeline.report.batch import write_period_documents
     with pytest.raises(FileNotFoundError, match=r"weekly/2025-01-06"):
-        write_pdfs(config, [period_containing("weekly", date(2025, 1, 6))])
+        write_period_documents(config, [period_containing("weekly", date(2025, 1, 6))])

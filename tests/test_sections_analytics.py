@@ -60,8 +60,7 @@ OVERRIDE_TAGS = {"ai": {"zh": "人工智能", "en": "AI", "keywords": ["大模�
 
 @pytest.fixture(autouse=True)
 def _no_pdf_pptx(monkeypatch):
-    monkeypatch.setattr(render, "write_pdf", lambda *a, **k: {}, raising=False)
-    monkeypatch.setattr(render, "write_pptx", lambda *a, **k: {}, raising=False)
+    monkeypatch.setattr(render, "write_documents", lambda *a, **k: {})
 
 
 def _config(root, language="en", extra=""):
@@ -579,8 +578,7 @@ def test_recommendations_on_slots_channels_complaints_incidents(hand, config):
 def rendered(full, bare, config, tmp_path_factory):
     out = {}
     mp = pytest.MonkeyPatch()
-    mp.setattr(render, "write_pdf", lambda *a, **k: {}, raising=False)
-    mp.setattr(render, "write_pptx", lambda *a, **k: {}, raising=False)
+    mp.setattr(render, "write_documents", lambda *a, **k: {})
     try:
         for name, conn in (("full", full), ("bare", bare)):
             for lang in ("zh", "en"):

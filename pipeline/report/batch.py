@@ -1,19 +1,19 @@
 """Rendering the reports of many periods at once (a backfill, the demo, a first run).
 
-One report is CPU work in Python (matplotlib charts, WeasyPrint PDF, python-pptx) after a few
+One report is CPU work in Python (matplotlib charts, Jinja2 pages, jieba keywords) after a few
 small queries, and it runs on one core. A run that covers many periods therefore renders them
 in ``settings.report_workers`` processes, each with its own READ-ONLY connection to the
 warehouse: DuckDB lets several processes read one file when nobody holds it for writing, and
 the report asset is in pool ``duckdb``, so no writer runs meanwhile. A single period (the daily
 incremental run) is rendered in the calling process on its connection: starting a worker
-(importing matplotlib, WeasyPrint, jieba) would cost more than it saves.
+(importing matplotlib, jieba) would cost more than it saves.
 
 Workers are started with ``spawn`` (never ``fork``: the parent holds DuckDB and Dagster threads).
 A failure in any period fails the call with that period's error.
 
-:func:`write_pdfs` does the same for report.pdf (the ``report/<grain>_report_pdf`` asset): each
-PDF is made from the report.html and charts/*.png already written, so its workers need no
-warehouse connection.
+:func:`write_period_documents` does the same for report.pdf and report.pptx (the
+``report/<grain>_report_documents`` asset): they are made from the report.html, charts/*.svg
+and sections.json already written (documents.py), so its workers need no warehouse connection.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Callable
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
 
-# which periods of a run get report.pdf (community-report run --pdf)
-PDF_CHOICES = ("latest", "all", "none")
+# which periods of a run get report.pdf and report.pptx (community-report run --documents)
+DOCUMENT_CHOICES = ("latest", "all", "none")
 # fewer periods than this: rendered in the calling process
 MIN_PERIODS_FOR_WORKERS = 3
 
@@ -48,49 +48,58 @@ def report_dir(config: CommunityConfig, period: Period) -> Path:
 
 
 def _render_in_worker(config: CommunityConfig, period: Period, check_results: list[dict] | None,
-                      pdf: bool) -> dict[str, Path]:
+                      documents: bool) -> dict[str, Path]:
     from pipeline.report.render import render_report
 
     return render_report(_worker_conn, config, period, report_dir(config, period), check_results=check_results,
-                         pdf=pdf)
+                         documents=documents)
 
 
 def render_periods(config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
                    open_connection: Callable, on_done: Callable[[Period, dict], None] | None = None,
-                   workers: int | None = None, pdf: bool = True) -> list[dict[str, Path]]:
+                   workers: int | None = None, documents: bool = True) -> list[dict[str, Path]]:
     """Render every period's report into ``<reports_dir>/<grain>/<key>/``; return their paths in
     period order. ``open_connection()`` is a context manager giving the warehouse connection
-    used when the periods are rendered in this process. ``pdf=False``: no report.pdf (see
-    :func:`write_pdfs`)."""
+    used when the periods are rendered in this process. ``documents=False``: no report.pdf /
+    report.pptx (see :func:`write_period_documents`)."""
     from pipeline.report.render import render_report
 
     workers = _worker_count(config, periods, workers)
     if not workers:
         with open_connection() as conn:
             return _in_process(periods, on_done, lambda period: render_report(
-                conn, config, period, report_dir(config, period), check_results=check_results, pdf=pdf))
-    return _in_workers(periods, workers, on_done, lambda period: (_render_in_worker, config, period, check_results, pdf),
+                conn, config, period, report_dir(config, period), check_results=check_results, documents=documents))
+    return _in_workers(periods, workers, on_done,
+                       lambda period: (_render_in_worker, config, period, check_results, documents),
                        initializer=_start_worker, initargs=(str(config.warehouse), config.duckdb_memory_limit))
 
 
-def _pdf_of(folder: Path, language: str) -> Path:
-    from pipeline.report.pdf import write_pdf
+def _documents_of(folder: Path, language: str) -> dict[str, Path]:
+    from pipeline.report.documents import write_documents
 
-    return write_pdf(folder / "report.html", language=language)["pdf"]
+    return write_documents(folder, language=language)
 
 
-def write_pdfs(config: CommunityConfig, periods: list[Period], on_done: Callable[[Period, Path], None] | None = None,
-               workers: int | None = None) -> list[Path]:
-    """Write report.pdf of every period from its report.html (rendered before); return the PDF
-    paths in period order. A period without its report.html is an error naming the folder."""
-    missing = [str(report_dir(config, p)) for p in periods if not (report_dir(config, p) / "report.html").is_file()]
+def write_period_documents(config: CommunityConfig, periods: list[Period],
+                           on_done: Callable[[Period, dict], None] | None = None,
+                           workers: int | None = None) -> list[dict[str, Path]]:
+    """Write report.pdf and report.pptx of every period from its rendered report; return their
+    paths (keys ``pdf``, ``pptx``) in period order. A period whose report was not rendered is
+    an error naming its folder, before any document is written."""
+    from pipeline.report.documents import SECTIONS_FILE
+
+    missing = [str(report_dir(config, p)) for p in periods
+               if not all((report_dir(config, p) / name).is_file() for name in ("report.html", SECTIONS_FILE))]
     if missing:
-        raise FileNotFoundError(f"no report.html to make report.pdf from in {', '.join(missing)}: "
-                                "materialize the report asset of these periods first")
+        raise FileNotFoundError(f"no rendered report (report.html, {SECTIONS_FILE}) to make report.pdf and "
+                                f"report.pptx from in {', '.join(missing)}: materialize the report asset of "
+                                "these periods first")
     workers = _worker_count(config, periods, workers)
     if not workers:
-        return _in_process(periods, on_done, lambda period: _pdf_of(report_dir(config, period), config.language))
-    return _in_workers(periods, workers, on_done, lambda period: (_pdf_of, report_dir(config, period), config.language))
+        return _in_process(periods, on_done, lambda period: _documents_of(report_dir(config, period),
+                                                                          config.language))
+    return _in_workers(periods, workers, on_done,
+                       lambda period: (_documents_of, report_dir(config, period), config.language))
 
 
 def _worker_count(config: CommunityConfig, periods: list[Period], workers: int | None) -> int:

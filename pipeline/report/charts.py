@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import matplotlib
@@ -48,7 +48,6 @@ RC = {
 }
 COLORS = {"new": "#2e7d32", "left": "#c62828", "total": "#1565c0", "dau": "#1565c0", "wau": "#ef6c00",
           "mau": "#6a1b9a", "bar": "#1565c0", "period": "#fff3cd"}
-PNG_DPI = 150        # charts/<name>.png (report.pdf, report.pptx)
 WIDE = (10.0, 3.4)   # inches; 1 in = 72 pt = 96 CSS px, so 960 px: the page width
 
 
@@ -58,7 +57,6 @@ class Chart:
     title: str
     svg: str           # standalone SVG document (written beside report.md)
     inline_svg: str    # the same drawing for embedding in HTML (no XML prolog, no namespace URLs)
-    png: bytes = field(default=b"", repr=False, compare=False)   # the same figure as PNG (report.pptx)
 
 
 _ID_REF = re.compile(r'(\bid="|href="#|url\(#)')
@@ -78,29 +76,9 @@ def _svg_text(fig, name: str, bbox) -> tuple[str, str]:
     return svg, inline
 
 
-def _png(fig, bbox) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches=bbox, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def _tight_bbox(fig):
-    """The figure's tight bounding box (inches) with matplotlib's default padding, measured once.
-
-    ``savefig(bbox_inches="tight")`` lays the figure out again just to measure it, for each
-    format; measuring once and passing the box to both saves one of those passes (~10 % of the
-    charts' time: most of it is the text layout and drawing of each format)."""
-    fig.set_dpi(PNG_DPI)      # the PNG's resolution: its drawing reuses this pass's text layouts
-    fig.draw_without_rendering()
-    box = fig.get_tightbbox(fig.canvas.get_renderer())
-    return box.padded(matplotlib.rcParams["savefig.pad_inches"])
-
-
 def _chart(fig, name: str, title: str) -> Chart:
-    bbox = _tight_bbox(fig)
-    png = _png(fig, bbox)                 # before _svg_text, which closes the figure
-    svg, inline = _svg_text(fig, name, bbox)
-    return Chart(name=name, title=title, svg=svg, inline_svg=inline, png=png)
+    svg, inline = _svg_text(fig, name, "tight")
+    return Chart(name=name, title=title, svg=svg, inline_svg=inline)
 
 
 def _date_axis(ax, days: list[date]) -> None:

@@ -7,8 +7,8 @@ without a change here.
 
 - Slide 1: title, period, provenance note. Then one slide per section, in report order:
   the heading; the key numbers (up to 8 KPI boxes, value, change and previous value) in a
-  left column; ONE visual: the section's first chart (the PNG rendered by matplotlib from the
-  same data as the SVG, see charts.py), else its first table, else its KPI table (the
+  left column; ONE visual: the section's first chart (charts/<name>.png, rasterised from the
+  chart's SVG, see documents.py), else its first table, else its KPI table (the
   summary), else a one-row table saying there is no data; the narrative below a chart when
   there is room, and always in the speaker notes.
 - Nothing overflows: every box is sized from an estimate of the rendered text (CJK glyphs
@@ -26,7 +26,7 @@ import io
 import math
 import unicodedata
 import zipfile
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 from pptx import Presentation
@@ -335,9 +335,9 @@ def _notes(slide, lines: list[str], zh: bool) -> None:
     add_paragraphs(tf, [[(line, {"pt": 12})] for line in lines], zh)
 
 
-def _visual(section):
+def _visual(section, pngs: dict[str, bytes]):
     """(kind, payload): the section's first chart with a PNG, else its first table, else None."""
-    chart = next((b for b in section.blocks if b.kind == "chart" and getattr(b.chart, "png", b"")), None)
+    chart = next((b for b in section.blocks if b.kind == "chart" and pngs.get(b.chart.name)), None)
     if chart is not None:
         return "chart", chart
     table = next((b for b in section.blocks if b.kind == "table" and b.table is not None and b.table.rows), None)
@@ -346,7 +346,8 @@ def _visual(section):
     return None, None
 
 
-def section_slide(prs, section, words: dict, zh: bool, footer: str, number: int, total: int) -> None:
+def section_slide(prs, section, words: dict, zh: bool, footer: str, number: int, total: int,
+                  pngs: dict[str, bytes]) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[5])          # Title Only
     content_w = SLIDE_W.inches - 2 * MARGIN
     set_title(slide, section.title, zh, MARGIN, TITLE_TOP, content_w, TITLE_H, 28)
@@ -356,7 +357,7 @@ def section_slide(prs, section, words: dict, zh: bool, footer: str, number: int,
     bar.line.fill.background()
     bar.shadow.inherit = False
     body_h = BODY_BOTTOM - BODY_TOP
-    kind, block = _visual(section)
+    kind, block = _visual(section, pngs)
     kpis = section.kpis[:MAX_KPIS]
     narrative = [str(s) for s in section.narrative]
     notes = list(narrative)
@@ -391,7 +392,7 @@ def section_slide(prs, section, words: dict, zh: bool, footer: str, number: int,
                                                           for b in bullets], zh, space_after=6)
 
     if kind == "chart":
-        chart_h = _picture(slide, block.chart.png, vis_left, BODY_TOP, vis_w, body_h - 0.4)
+        chart_h = _picture(slide, pngs[block.chart.name], vis_left, BODY_TOP, vis_w, body_h - 0.4)
         caption_top = BODY_TOP + chart_h + 0.05
         textbox(slide, vis_left, caption_top, vis_w, 0.32,
                 [[(_clip(block.title, 80), {"pt": 10, "color": COLORS["muted"]})]], zh, align=PP_ALIGN.CENTER)
@@ -449,8 +450,12 @@ def _deterministic_zip(data: bytes) -> bytes:
 
 
 def write_pptx(pptx_path: Path, sections: list, *, title: str, subtitle: str, note: str = "",
-               language: str = "zh", period=None) -> dict[str, Path]:
-    """Write the deck for the built ``sections`` (render.build_sections) to ``pptx_path``."""
+               language: str = "zh", last_day: date | None = None,
+               pngs: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Write the deck for the built ``sections`` (render.build_sections, or read back from
+    sections.json) to ``pptx_path``; ``pngs``: chart name -> PNG (charts/<name>.png); the
+    document dates are ``last_day`` (the period's last day)."""
+    pngs = pngs or {}
     pptx_path = Path(pptx_path)
     zh = language == "zh"
     words = WORDS.get(language, WORDS["en"])
@@ -459,9 +464,9 @@ def write_pptx(pptx_path: Path, sections: list, *, title: str, subtitle: str, no
     title_slide(prs, title, subtitle, note, zh)
     footer = f"{title} · {subtitle}"
     for i, section in enumerate(sections, start=1):
-        section_slide(prs, section, words, zh, footer, i + 1, len(sections) + 1)
+        section_slide(prs, section, words, zh, footer, i + 1, len(sections) + 1, pngs)
     props = prs.core_properties
-    stamp = datetime.combine(period.last_day, time()) if period is not None else datetime(2000, 1, 1)
+    stamp = datetime.combine(last_day, time()) if last_day is not None else datetime(2000, 1, 1)
     props.title, props.subject = title, subtitle
     props.author = props.last_modified_by = "community-report"
     props.created = props.modified = stamp

@@ -1,4 +1,5 @@
-"""Render one period's report: report.html, report.md (+ charts/*.svg) and metrics.json.
+"""Render one period's report: report.html, report.md (+ charts/*.svg), metrics.json and
+sections.json (the sections as data, what report.pptx is made from; see documents.py).
 
 This module owns the report's layout and files. It turns :class:`ReportData` into a list of
 sections (heading, KPIs with previous value and change, narrative, blocks of charts and
@@ -15,6 +16,7 @@ No Dagster import: the report asset calls :func:`render_report` per partition.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import timedelta
@@ -27,9 +29,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
 from pipeline.report import charts, narrative
-from pipeline.report.pdf import write_pdf
-from pipeline.report.pptx import write_pptx
 from pipeline.report.data import ReportData, collect
+from pipeline.report.documents import SECTIONS_FILE, remove_documents, write_documents
 from pipeline.report.i18n import GLOSSARY, LOWER_IS_BETTER, Formatter
 from pipeline.report.sections import SECTION_ORDER, SectionContext, load_all
 
@@ -232,6 +233,32 @@ def metrics_document(data: ReportData) -> dict:
     }
 
 
+def sections_document(sections: list[Section], ctx: dict, language: str, period: Period) -> dict:
+    """sections.json: everything report.pptx shows, as formatted text (charts by name: their
+    PNGs are rasterised from charts/<name>.svg when the documents are made)."""
+    def block(b: Block) -> dict:
+        return {"kind": b.kind, "title": b.title, "note": b.note,
+                "chart": {"name": b.chart.name, "title": b.chart.title} if b.chart is not None else None,
+                "table": dataclasses.asdict(b.table) if b.table is not None else None}
+
+    return {"title": ctx["title"], "period_line": ctx["period_line"], "note": ctx["note"], "language": language,
+            "grain": period.grain, "key": period.key, "last_day": period.last_day.isoformat(),
+            "sections": [{"slug": s.slug, "title": s.title, "kpis": [dataclasses.asdict(k) for k in s.kpis],
+                          "narrative": [str(line) for line in s.narrative], "kpi_layout": s.kpi_layout,
+                          "blocks": [block(b) for b in s.blocks]} for s in sections]}
+
+
+def sections_from_document(doc: dict) -> list[Section]:
+    """The sections of a sections.json (charts without their drawings: only name and title)."""
+    def block(b: dict) -> Block:
+        chart = charts.Chart(b["chart"]["name"], b["chart"]["title"], svg="", inline_svg="") if b["chart"] else None
+        return Block(b["kind"], b["title"], chart=chart, table=Table(**b["table"]) if b["table"] else None,
+                     note=b["note"])
+
+    return [Section(s["slug"], s["title"], [KpiView(**k) for k in s["kpis"]], list(s["narrative"]),
+                    [block(b) for b in s["blocks"]], kpi_layout=s["kpi_layout"]) for s in doc["sections"]]
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -266,13 +293,12 @@ def _context(data: ReportData, f: Formatter, sections: list[Section]) -> dict:
 
 
 def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period, out_dir,
-                  check_results: list[dict] | None = None, pdf: bool = True) -> dict[str, Path]:
-    """Write report.html, report.md, charts/*.svg + *.png, metrics.json, report.pptx and (``pdf``)
-    report.pdf for ``period`` into ``out_dir``.
+                  check_results: list[dict] | None = None, documents: bool = True) -> dict[str, Path]:
+    """Write report.html, report.md, charts/*.svg, metrics.json and sections.json for ``period``
+    into ``out_dir``, and (``documents``) report.pdf, report.pptx and charts/*.png from them.
 
-    ``pdf=False`` leaves the PDF to the ``report/<grain>_report_pdf`` asset (it is made from the
-    report.html and charts written here) and removes a report.pdf of an earlier render, which
-    would no longer match the page."""
+    ``documents=False`` leaves those to the ``report/<grain>_report_documents`` asset and
+    removes the ones of an earlier render, which would no longer match the page."""
     data = collect(conn, config, period, check_results)
     f = Formatter(config.language)
     sections = build_sections(data, f)
@@ -295,11 +321,14 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
     env = _environment()
     ctx = _context(data, f, sections)
 
-    paths = {"html": out / "report.html", "md": out / "report.md", "metrics": out / "metrics.json"}
+    paths = {"html": out / "report.html", "md": out / "report.md", "metrics": out / "metrics.json",
+             "sections": out / SECTIONS_FILE}
     paths["html"].write_text(env.get_template("report.html.j2").render(ctx), encoding="utf-8")
     paths["md"].write_text(env.get_template("report.md.j2").render(ctx), encoding="utf-8")
     paths["metrics"].write_text(json.dumps(metrics_document(data), ensure_ascii=False, indent=2, allow_nan=False)
                                 + "\n", encoding="utf-8")
+    paths["sections"].write_text(json.dumps(sections_document(sections, ctx, f.language, period),
+                                            ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     written = set()
     for section in sections:
         for block in section.blocks:
@@ -307,17 +336,12 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
                 path = out / "charts" / f"{block.chart.name}.svg"
                 path.write_text(block.chart.svg, encoding="utf-8")
                 paths[f"chart_{block.chart.name}"] = path
-                # the same figure as PNG: report.pdf embeds it in place of the inline SVG
-                path.with_suffix(".png").write_bytes(block.chart.png)
-                written.update({path.name, path.with_suffix(".png").name})
-    for stale in (out / "charts").glob("*.*"):   # a rerun without that chart's data removes it
-        if stale.suffix in (".svg", ".png") and stale.name not in written:
+                written.add(path.name)
+    for stale in (out / "charts").glob("*.svg"):   # a rerun without that chart's data removes it
+        if stale.name not in written:
             stale.unlink()
-    # report.pdf (from the HTML just written) and report.pptx (from the same sections)
-    if pdf:
-        paths.update(write_pdf(paths["html"], language=f.language))
+    if documents:
+        paths.update(write_documents(out, language=f.language))
     else:
-        (out / "report.pdf").unlink(missing_ok=True)
-    paths.update(write_pptx(out / "report.pptx", sections, title=ctx["title"], subtitle=ctx["period_line"],
-                            note=ctx["note"], language=f.language, period=period))
+        remove_documents(out)
     return paths

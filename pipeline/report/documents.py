@@ -1,0 +1,78 @@
+"""report.pdf and report.pptx of a rendered period, made from the files render.py wrote.
+
+A report folder holds report.html, charts/<name>.svg and sections.json (the report's sections
+as data: formatted KPIs, narrative, tables and chart names; see render.py). This module turns
+them into the two documents a community team hands on, with no warehouse connection:
+
+- charts/<name>.png: each chart's SVG rasterised by resvg at 150 dpi. The SVGs draw every
+  glyph as a path (charts.py), so no font is involved and the PNG is the SVG's drawing
+  (pixel-for-pixel what matplotlib's own PNG was, measured on the demo's charts);
+- report.pdf: :func:`pipeline.report.pdf.write_pdf` from report.html (the PNGs replace the
+  inline SVGs there: WeasyPrint draws SVG node by node, see pdf.py);
+- report.pptx: :func:`pipeline.report.pptx.write_pptx` from sections.json and the PNGs.
+
+Why not in render.py: the PNGs, the PDF layout and the deck were ~55 % of a report's time, and
+a backfill of past periods rarely needs them. The ``report/<grain>_report_documents`` asset
+makes them for the periods asked for (``community-report run --documents latest|all|none``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+PNG_DPI = 150             # a full-width chart prints at ~210 dpi on A4
+SECTIONS_FILE = "sections.json"
+
+
+def rasterise_charts(folder: Path) -> dict[str, bytes]:
+    """charts/<name>.png for every charts/<name>.svg (PNGs of charts no longer drawn are
+    removed); returns name -> PNG bytes."""
+    import resvg_py
+
+    chart_dir = Path(folder) / "charts"
+    pngs: dict[str, bytes] = {}
+    for svg in sorted(chart_dir.glob("*.svg")):
+        try:
+            png = resvg_py.svg_to_bytes(svg_path=str(svg), skip_system_fonts=True, dpi=float(PNG_DPI))
+        except ValueError as exc:      # resvg's error for a broken SVG
+            raise ValueError(f"{svg}: cannot rasterise the chart ({exc})") from exc
+        svg.with_suffix(".png").write_bytes(png)
+        pngs[svg.stem] = png
+    for stale in chart_dir.glob("*.png"):
+        if stale.stem not in pngs:
+            stale.unlink()
+    return pngs
+
+
+def write_documents(folder: Path, language: str | None = None) -> dict[str, Path]:
+    """Write report.pdf, report.pptx and charts/*.png into a rendered report ``folder``;
+    return their paths (keys ``pdf``, ``pptx``). A folder without report.html or
+    sections.json is an error naming it."""
+    from pipeline.report.pdf import write_pdf
+    from pipeline.report.pptx import write_pptx
+    from pipeline.report.render import sections_from_document
+
+    folder = Path(folder)
+    missing = [name for name in ("report.html", SECTIONS_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no {' or '.join(missing)} to make report.pdf and report.pptx from: "
+                                "materialize the report asset of this period first")
+    deck = json.loads((folder / SECTIONS_FILE).read_text(encoding="utf-8"))
+    language = language or deck["language"]
+    pngs = rasterise_charts(folder)
+    paths = write_pdf(folder / "report.html", language=language)
+    paths.update(write_pptx(folder / "report.pptx", sections_from_document(deck), title=deck["title"],
+                            subtitle=deck["period_line"], note=deck["note"], language=language,
+                            last_day=date.fromisoformat(deck["last_day"]), pngs=pngs))
+    return paths
+
+
+def remove_documents(folder: Path) -> None:
+    """Remove the documents of an earlier render: they would no longer match the page."""
+    folder = Path(folder)
+    for name in ("report.pdf", "report.pptx"):
+        (folder / name).unlink(missing_ok=True)
+    for png in (folder / "charts").glob("*.png"):
+        png.unlink()
