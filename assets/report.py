@@ -27,7 +27,9 @@ from pipeline.resources import CommunityConfigResource, WarehouseResource
 from assets.models import model_key
 
 
-def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinition:
+def build_report_asset(grain: str, partitions: Partitions,
+                       check_keys: list[dg.AssetCheckKey]) -> dg.AssetsDefinition:
+    """``check_keys``: the graph's asset checks, whose latest results the report lists."""
     partitions_def = partitions.for_grain(grain)
     deps = []
     for spec in MODELS:
@@ -54,7 +56,7 @@ def build_report_asset(grain: str, partitions: Partitions) -> dg.AssetsDefinitio
                 community: CommunityConfigResource) -> dg.MaterializeResult:
         config = community.load()
         window = context.partition_time_window
-        checks = latest_check_results(context.instance)
+        checks = latest_check_results(context.instance, check_keys)
         periods = periods_between(grain, window.start.date(), window.end.date() - timedelta(days=1))
         # a backfill's periods are rendered by settings.report_workers processes (pipeline/report/batch.py)
         written = render_periods(config, periods, checks, warehouse.get_connection, documents=False,

@@ -37,8 +37,12 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
     raw_checks += build_business_inputs_checks()
     raw_keys = raw_asset_keys(config)
     model_assets = build_model_assets(partitions, raw_keys)
-    report_assets = [build(grain, partitions) for grain in ("weekly", "monthly")
-                     for build in (build_report_asset, build_report_documents_asset)]
+    checks = [*raw_checks, *build_staging_checks()]
+    # the report's quality appendix shows the latest result of each of these checks
+    check_keys = sorted({key for c in checks for key in c.check_keys}, key=lambda k: (k.asset_key.path, k.name))
+    report_assets = [asset for grain in ("weekly", "monthly")
+                     for asset in (build_report_asset(grain, partitions, check_keys),
+                                   build_report_documents_asset(grain, partitions))]
 
     daily_job = dg.define_asset_job(
         "daily_refresh",
@@ -62,7 +66,7 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[*raw_assets, *model_assets, *report_assets],
-        asset_checks=[*raw_checks, *build_staging_checks()],
+        asset_checks=checks,
         jobs=[daily_job, weekly_job, monthly_job],
         schedules=[
             _daily_schedule(daily_job, config.timezone),

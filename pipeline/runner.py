@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import CommunityConfig
+from pipeline.instance_tuning import tune_instance
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
 from pipeline.report.batch import DOCUMENT_CHOICES, report_dir
@@ -68,39 +68,6 @@ def prepare_dagster_home(config: CommunityConfig) -> Path:
     return home
 
 
-_SQLITE_SYNC = {"home": None}
-
-
-def _relax_dagster_sqlite_sync(home: Path) -> None:
-    """Let the project's Dagster instance (SQLite run/event storage) skip fsync during a run.
-
-    Every Dagster event (a materialization per partition of a backfill: ~20k for a year) is one
-    SQLite transaction on a fresh connection; with SQLite's default ``synchronous=FULL`` each
-    commit and each close (WAL checkpoint) waits for the disk: measured 16 ms per event on the
-    2-core benchmark machine vs 1.8 ms with ``OFF``, minutes of a year's backfill. The storage
-    is in WAL mode, so a crash of the process loses nothing; only a power cut or OS crash in the
-    middle of a run could damage the run history (``.dagster``; never the DuckDB warehouse, and
-    the run is idempotent). ``COMMUNITY_REPORT_DAGSTER_SYNC=NORMAL|FULL`` restores more safety.
-    """
-    level = os.environ.get("COMMUNITY_REPORT_DAGSTER_SYNC", "OFF").upper()
-    if level not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        level = "OFF"
-    first = _SQLITE_SYNC["home"] is None
-    _SQLITE_SYNC.update(home=str(home.resolve()), level=level)
-    if not first:
-        return
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    @event.listens_for(Engine, "connect")
-    def _sqlite_sync(dbapi_conn, _record):   # every new connection (Dagster uses NullPool)
-        if not isinstance(dbapi_conn, sqlite3.Connection):
-            return
-        files = [row[2] for row in dbapi_conn.execute("pragma database_list").fetchall()]
-        if any(f and f.startswith(_SQLITE_SYNC["home"]) for f in files):
-            dbapi_conn.execute(f"pragma synchronous={_SQLITE_SYNC['level']}")
-
-
 def data_date_range(config: CommunityConfig) -> tuple[date | None, date | None]:
     """First and last local date with any raw message or membership event."""
     if not config.warehouse.exists():
@@ -143,7 +110,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     from pipeline.definitions import build_definitions, raw_asset_keys  # heavy import: only when running
 
     home = prepare_dagster_home(config)
-    _relax_dagster_sqlite_sync(home)
+    tune_instance(home)                        # cheap events: pipeline/instance_tuning.py
     instance = dg.DagsterInstance.get()
     _release_interrupted_runs(instance, log)
     summary = RunSummary(None, None)

@@ -88,3 +88,30 @@ def test_partition_rerun_and_backfill_are_idempotent(config):
     day = [r for r in full if r[1] == date(2026, 3, 4)]
     assert [r[0] for r in day] == ["forum:m5", "forum:m6"]
     assert day[0][2] == "edited version"
+
+
+def test_instance_tuning_one_engine_per_sqlite_file_and_no_fsync(tmp_path):
+    """pipeline/instance_tuning.py: Dagster's SQLite storages get the same engine (still NullPool)
+    for the same file, a new one for another file; connections to files under the project's
+    Dagster home run with synchronous=OFF, other SQLite files keep the default (FULL = 2)."""
+    from dagster._core.storage.event_log.sqlite import sqlite_event_log
+    from dagster._core.storage.runs.sqlite import sqlite_run_storage
+    from sqlalchemy.pool import NullPool
+
+    from pipeline.instance_tuning import TUNED_DAGSTER_VERSION, tune_instance
+
+    home = tmp_path / ".dagster"
+    home.mkdir()
+    tune_instance(home)
+    assert dg.__version__ == TUNED_DAGSTER_VERSION        # else measure 2 is skipped: re-measure first
+    url = f"sqlite:///{home}/index.db"
+    engine = sqlite_event_log.create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+    assert sqlite_event_log.create_engine(url, poolclass=NullPool, connect_args={"timeout": 30}) is engine
+    assert sqlite_run_storage.create_engine(url, poolclass=NullPool, connect_args={"timeout": 30}) is engine
+    other = sqlite_event_log.create_engine(f"sqlite:///{home}/run.db", poolclass=NullPool, connect_args={"timeout": 30})
+    assert other is not engine and isinstance(engine.pool, NullPool)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 0
+    outside = sqlite_event_log.create_engine(f"sqlite:///{tmp_path}/elsewhere.db", poolclass=NullPool)
+    with outside.connect() as conn:
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 2

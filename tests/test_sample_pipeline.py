@@ -156,3 +156,35 @@ def test_documents_only_for_the_newest_periods_then_on_demand(sample):
     from pipeline.report.batch import write_period_documents
     with pytest.raises(FileNotFoundError, match=r"weekly/2025-01-06"):
         write_period_documents(config, [period_containing("weekly", date(2025, 1, 6))])
+
+
+def test_report_lists_the_latest_result_of_every_check(sample):
+    """The report's quality appendix reads each check's latest evaluation from the asset-check
+    index: the same results as a scan of every check event in the run history (the independent
+    path, which opens every run's database), and every check is listed in the newest report."""
+    import html
+
+    import dagster as dg
+
+    from pipeline.config import load_config
+    from pipeline.definitions import build_definitions
+    from pipeline.quality.check_results import latest_check_results
+    from pipeline.runner import prepare_dagster_home
+
+    root, _, _ = sample
+    config = load_config(root / "community.yaml")
+    prepare_dagster_home(config)
+    instance = dg.DagsterInstance.get()
+    keys = build_definitions(config).resolve_asset_graph().asset_check_keys
+    got = latest_check_results(instance, keys)
+
+    expected = {}
+    for record in instance.event_log_storage.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), ascending=False):
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        expected.setdefault((evaluation.asset_key.to_user_string(), evaluation.check_name), bool(evaluation.passed))
+    assert {(r["asset"], r["name"]): r["passed"] for r in got} == expected
+    assert len(got) == len(keys) > 10                     # `run` ran every check
+    page = (root / "reports" / "weekly" / "2026-11-16" / "report.html").read_text(encoding="utf-8")
+    for r in got:
+        assert html.escape(r["name"]) in page, r["name"]
