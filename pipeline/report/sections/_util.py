@@ -33,9 +33,14 @@ def number(v):
     return v
 
 
+def query_text(name: str) -> str:
+    """The SQL of ``queries/<name>.sql``."""
+    return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
 def run(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     """Rows of ``queries/<name>.sql`` as dicts (numbers normalised by :func:`number`)."""
-    sql = (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    sql = query_text(name)
     cur = conn.execute(sql, bind(sql, params))
     columns = [d[0] for d in cur.description]
     return [{c: number(v) for c, v in zip(columns, row)} for row in cur.fetchall()]
