@@ -1,9 +1,9 @@
 """Materialize the whole graph in-process for the periods the data covers (``community-report run``).
 
 Dagster cannot run assets of different partitionings in one run, so the graph is executed
-stage by stage in dependency order: raw sources (unpartitioned), then each consecutive
-group of models with the same grain (daily range / unpartitioned / weekly / monthly), then
-the reports, then their PDF and PPTX (``documents``: the newest period of each grain by
+stage by stage in dependency order: raw sources (unpartitioned), then the models in as few
+same-grain stages as their dependencies allow (daily range / unpartitioned / weekly / monthly;
+see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: the newest period of each grain by
 default, every period with ``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The
 runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
 ``dagster dev`` shows them, their checks and lineage afterwards.
@@ -88,13 +88,35 @@ def data_date_range(config: CommunityConfig) -> tuple[date | None, date | None]:
 
 
 def _stages() -> list[tuple[str | None, list[str]]]:
-    """Consecutive registry entries of the same grain, in order: [(grain, [relation, ...])]."""
+    """The registry's models as few Dagster runs as their dependencies allow:
+    [(grain, [relation, ...])] in execution order.
+
+    One run holds models of one grain (Dagster cannot mix partitionings in a run). Each model,
+    in registry order (a topological order), joins the first stage of its grain that comes
+    after the stages of all its upstream models (or is the stage of an upstream model of the
+    same grain: Dagster orders assets within a run); without such a stage it opens a new one at
+    the end. Each stage run costs ~0.4 s of Dagster before any work, and the registry's order
+    alternates grains (~18 stages where 9 do)."""
     stages: list[tuple[str | None, list[str]]] = []
+    stage_of: dict[str, int] = {}
     for spec in MODELS:
-        if stages and stages[-1][0] == spec.grain:
-            stages[-1][1].append(spec.relation)
-        else:
-            stages.append((spec.grain, [spec.relation]))
+        after = -1                      # the model must run in a stage > after ...
+        same = -1                       # ... or in this one (an upstream stage of its own grain)
+        for dep in spec.dep_specs():
+            if dep.relation == "raw":   # the raw assets run before every stage
+                continue
+            i = stage_of[dep.relation]
+            if stages[i][0] == spec.grain:
+                same = max(same, i)
+            else:
+                after = max(after, i)
+        first = max(after + 1, same)
+        j = next((k for k in range(max(first, 0), len(stages)) if stages[k][0] == spec.grain), None)
+        if j is None:
+            stages.append((spec.grain, []))
+            j = len(stages) - 1
+        stages[j][1].append(spec.relation)
+        stage_of[spec.relation] = j
     return stages
 
 
