@@ -3,8 +3,9 @@
 Dagster cannot run assets of different partitionings in one run, so the graph is executed
 stage by stage in dependency order: raw sources (unpartitioned), then the models in as few
 same-grain stages as their dependencies allow (daily range / unpartitioned / weekly / monthly;
-see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: the newest period of each grain by
-default, every period with ``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The
+see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: the newest
+period of each grain by default, every period with ``"all"``). Every daily stage is ONE
+single-run backfill over the whole date range. The
 runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
 ``dagster dev`` shows them, their checks and lineage afterwards.
 """
@@ -96,7 +97,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
     after the stages of all its upstream models (or is the stage of an upstream model of the
     same grain: Dagster orders assets within a run); without such a stage it opens a new one at
     the end. Each stage run costs ~0.4 s of Dagster before any work, and the registry's order
-    alternates grains (~18 stages where 9 do)."""
+    alternates grains (18 consecutive same-grain groups; 10 stages this way)."""
     stages: list[tuple[str | None, list[str]]] = []
     stage_of: dict[str, int] = {}
     for spec in MODELS:

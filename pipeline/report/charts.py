@@ -63,9 +63,9 @@ _ID_REF = re.compile(r'(\bid="|href="#|url\(#)')
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 
 
-def _svg_text(fig, name: str, bbox) -> tuple[str, str]:
+def _svg_text(fig, name: str) -> tuple[str, str]:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches=bbox,
+    fig.savefig(buf, format="svg", bbox_inches="tight",
                 metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     plt.close(fig)
     svg = _COMMENT.sub("", buf.getvalue())
@@ -77,7 +77,7 @@ def _svg_text(fig, name: str, bbox) -> tuple[str, str]:
 
 
 def _chart(fig, name: str, title: str) -> Chart:
-    svg, inline = _svg_text(fig, name, "tight")
+    svg, inline = _svg_text(fig, name)
     return Chart(name=name, title=title, svg=svg, inline_svg=inline)
 
 

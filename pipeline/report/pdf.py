@@ -11,8 +11,8 @@ page's own CSS:
 - the footer carries "第 N 页 / 共 M 页" (or "Page N of M") and the report title. Margin boxes
   do not inherit the body's font, so ``font-family`` is set on ``html`` AND in ``@page``;
 - fonts: the installed Noto Sans CJK (Debian fonts-noto-cjk), embedded as subsets;
-- charts: the PNG of each chart (``charts/<name>.png``, 150 dpi, written beside the page by
-  render.py) replaces its inline SVG. WeasyPrint draws SVG node by node in Python: the charts
+- charts: the PNG of each chart (``charts/<name>.png``, 150 dpi, rasterised from its SVG by
+  documents.py just before) replaces its inline SVG. WeasyPrint draws SVG node by node in Python: the charts
   of one report are ~8,000 nodes (glyphs are paths, see charts.py), which took half of the
   PDF's time (a weekly report: 10.2 s with vector charts, 4.5 s with PNGs). At 150 dpi a
   full-width chart prints at ~210 dpi on A4. A chart without its PNG stays a vector drawing;

@@ -31,7 +31,7 @@ import duckdb
 import yaml
 
 from pipeline.periods import Period
-from pipeline.report.sections._util import query_text, run
+from pipeline.report.sections._util import query_text, run_sql
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TAGS = HERE / "interest_tags.yaml"
@@ -127,15 +127,21 @@ def top_keywords(conn: duckdb.DuckDBPyConnection, period: Period, limit: int = 2
     tokenizer()                              # load jieba outside the query (once per process)
     _register(conn)
     try:
-        return run(conn, "content_keywords", {"period_start": period.start, "period_end": period.end, "limit": limit,
-                                              "sample": sample})
+        return run_sql(conn, over_member_texts(query_text("content_keywords")),
+                     {"period_start": period.start, "period_end": period.end, "limit": limit, "sample": sample})
     finally:
         conn.remove_function(UDF_NAME)
 
 
+def over_member_texts(ctes_then_select: str) -> str:
+    """A query over the period's member messages: ``queries/member_texts.sql`` as the first CTE,
+    ``texts``, followed by ``ctes_then_select`` (one or more CTEs reading it, then the SELECT)."""
+    return f"with texts as (\n{query_text('member_texts').strip()}\n),\n\n{ctes_then_select}"
+
+
 def member_text_count(conn: duckdb.DuckDBPyConnection, period: Period) -> int:
-    return int(run(conn, "content_member_texts", {"period_start": period.start, "period_end": period.end})[0]
-               ["messages"])
+    sql = over_member_texts("counted as (select count(*) as messages from texts)\nselect messages from counted")
+    return int(run_sql(conn, sql, {"period_start": period.start, "period_end": period.end})[0]["messages"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,8 +218,8 @@ def tag_pattern(tag: Tag) -> str:
 def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag]) -> tuple[dict[str, dict], dict]:
     """({tag key: {persons, messages}}, {persons, messages} with any tag) for the period.
 
-    One pass over the period's member messages (``queries/profile_member_texts.sql``): each text
-    is matched once against each tag's pattern, bound as a constant ``$tag_<i>`` (DuckDB compiles
+    One pass over the period's member messages (``queries/member_texts.sql``): each lower-cased
+    text is matched once against each tag's pattern, bound as a constant ``$tag_<i>`` (DuckDB compiles
     a constant pattern once; a pattern taken from a joined column would be compiled again for
     every message), and "any tag" is the OR of those matches. The generated SQL holds only
     column names made from the tags' positions; the patterns are parameters. (It replaced one
@@ -222,19 +228,19 @@ def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag])
     """
     if not tags:                                   # load_tags never returns none; be explicit anyway
         return {}, {"persons": 0, "messages": 0}
-    texts = query_text("profile_member_texts").strip()
     flags = ",\n        ".join(f"regexp_matches(text, $tag_{i}) as tag_{i}" for i in range(len(tags)))
     any_tag = " or ".join(f"tag_{i}" for i in range(len(tags)))
     counts = ",\n    ".join(
         f"count(distinct person_key) filter (where {cond}) as persons_{name},\n    "
         f"count(distinct message_key) filter (where {cond}) as messages_{name}"
         for name, cond in [*((str(i), f"tag_{i}") for i in range(len(tags))), ("any", any_tag)])
-    sql = (f"with texts as (\n{texts}\n),\n\nflagged as (\n    select\n        message_key,\n        person_key,\n"
-           f"        {flags}\n    from texts\n)\n\nselect\n    {counts}\nfrom flagged")
+    sql = over_member_texts(
+        "lowered as (\n    select message_key, person_key, lower(text) as text from texts\n),\n\n"
+        f"flagged as (\n    select\n        message_key,\n        person_key,\n        {flags}\n    from lowered\n)\n\n"
+        f"select\n    {counts}\nfrom flagged")
     params = {"period_start": period.start, "period_end": period.end,
               **{f"tag_{i}": tag_pattern(t) for i, t in enumerate(tags)}}
-    row = conn.execute(sql, params).fetchone()
-    values = dict(zip([d[0] for d in conn.description], row))
+    values = run_sql(conn, sql, params)[0]
     by_tag = {t.key: {"persons": values[f"persons_{i}"], "messages": values[f"messages_{i}"]}
               for i, t in enumerate(tags)}
     return by_tag, {"persons": values["persons_any"], "messages": values["messages_any"]}

@@ -40,7 +40,11 @@ def query_text(name: str) -> str:
 
 def run(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     """Rows of ``queries/<name>.sql`` as dicts (numbers normalised by :func:`number`)."""
-    sql = query_text(name)
+    return run_sql(conn, query_text(name), params)
+
+
+def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+    """Rows of ``sql`` as dicts, binding the ``params`` it uses."""
     cur = conn.execute(sql, bind(sql, params))
     columns = [d[0] for d in cur.description]
     return [{c: number(v) for c, v in zip(columns, row)} for row in cur.fetchall()]

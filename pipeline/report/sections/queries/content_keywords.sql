@@ -3,35 +3,8 @@
 -- DuckDB counts mentions (occurrences), messages and distinct persons per keyword. At most $sample
 -- messages are segmented: a period with more takes a fixed sample (smallest hash(message_key) first,
 -- the same messages on every rerun), because jieba segments ~0.5 MB of text per second in Python.
-with
-
-persons as (
-
-    select
-        person_key,
-        bool_or(is_bot) as is_bot
-    from staging.members
-    group by person_key
-
-),
-
-texts as (
-
-    select
-        messages.message_key,
-        messages.person_key,
-        messages.text
-    from staging.messages as messages
-    left join persons on persons.person_key = messages.person_key
-    where messages.local_date >= $period_start
-        and messages.local_date < $period_end
-        and messages.kind <> 'system'
-        and not messages.is_bot
-        and not coalesce(persons.is_bot, false)
-        and nullif(trim(messages.text), '') is not null
-
-),
-
+-- Not a query on its own: CTEs following `texts` (queries/member_texts.sql), joined to it by
+-- _text.over_member_texts.
 sampled as (
 
     select * from texts

@@ -1,6 +1,6 @@
--- The period's member messages (non-system, non-bot, with text), their text lower-cased: what the
--- interest tags are matched against. Grain: one row per message. _text.tag_counts wraps this
--- query and matches every text once against each tag's pattern (bound constants $tag_<i>).
+-- The period's member messages: non-system, neither the message nor its person a bot, with text.
+-- Grain: one row per message. The one definition the text analytics share: _text.over_member_texts
+-- puts it first as CTE `texts` of the message count, the keyword query and the interest-tag counts.
 with
 
 persons as (
@@ -16,7 +16,7 @@ persons as (
 select
     messages.message_key,
     messages.person_key,
-    lower(messages.text) as text
+    messages.text
 from staging.messages as messages
 left join persons on persons.person_key = messages.person_key
 where messages.local_date >= $period_start
