@@ -368,3 +368,74 @@ def test_missing_ts_is_quarantined_and_unknown_reactors_counted(tmp_path):
         (None, "botman", 3, "enrique/2016-03-28.json[0].reactions[0]"),
         (None, "tada", 2, "enrique/2016-03-28.json[0].reactions[1]"),
     ]
+
+
+def test_non_object_elements_are_quarantined_and_the_rest_loads(tmp_path):
+    """A day file with elements that are not objects cannot be read typed: the tolerant read
+    turns each into an all-NULL row (quarantined, with its place), and the file's other
+    messages load with the same locations as from a clean file."""
+    landing = _project(tmp_path)
+    export = _testarchive_folder(landing)
+    day = export / "enrique" / "2016-01-14.json"
+    msgs = json.loads(day.read_text(encoding="utf-8"))
+    day.write_text(json.dumps(msgs[:2] + [5, "text"] + msgs[2:]), encoding="utf-8")
+    _, conn, result = _ingest(tmp_path)
+    assert [(u.status, u.rows_quarantined) for u in result.units] == [("loaded", 2)]
+    assert _rows(conn, "select rule, location from raw.quarantine order by location") == [
+        ("missing_id", "enrique/2016-01-14.json[2]"), ("missing_id", "enrique/2016-01-14.json[3]")]
+    loaded = _rows(conn, "select location, split_part(message_id, ':', 2) from raw.messages "
+                         "where location like 'enrique/2016-01-14.json%' order by all")
+    assert loaded == sorted((f"enrique/2016-01-14.json[{i if i < 2 else i + 2}]", m["ts"])
+                            for i, m in enumerate(msgs))
+
+
+def test_typed_and_tolerant_reads_load_the_same_rows(tmp_path, monkeypatch):
+    """The fast typed read of the day files and the tolerant raw-JSON read give identical raw
+    rows (every column, locations included) on a real export."""
+    from pipeline.adapters import slack
+
+    def rows(sub: str):
+        base = tmp_path / sub
+        base.mkdir()
+        landing = _project(base)
+        shutil.copytree(HOUSTON, landing / "houstondatavis-2016")
+        _, conn, result = _ingest(base)
+        assert [u.status for u in result.units] == ["loaded"]
+        out = {t: _rows(conn, f"select * from raw.{t} order by all")
+               for t in ("messages", "users", "reactions", "membership_events", "quarantine")}
+        conn.close()
+        return out
+
+    typed = rows("typed")
+    replaced = []
+
+    real_read = slack._read_day_files
+
+    def tolerant_read(conn, files):      # as after a shape error of the typed read
+        replaced.append(len(files))
+        return real_read(conn, files, typed=False)
+
+    monkeypatch.setattr(slack, "_read_day_files", tolerant_read)
+    tolerant = rows("tolerant")
+    assert replaced                       # the replacement ran
+    assert typed["messages"] and typed == tolerant
+
+
+def test_zip_extraction_writes_every_member_and_the_last_of_a_repeated_name(tmp_path):
+    """Members are extracted by several threads: every byte arrives, and a name stored twice
+    keeps its last member, as a sequential extraction would."""
+    import warnings
+    expected = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # zipfile warns about the duplicate name
+        with zipfile.ZipFile(tmp_path / "a.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+            for i in range(40):
+                name = f"c{i % 4}/2024-01-{i + 1:02d}.json" if i < 31 else f"d/{i}.json"
+                data = json.dumps([{"i": i, "pad": "x" * (i * 997)}]).encode()
+                zf.writestr(name, data)
+                expected[name] = data
+            zf.writestr("c0/2024-01-01.json", b"[]")
+            expected["c0/2024-01-01.json"] = b"[]"
+    out = safe_extract_zip(tmp_path / "a.zip", tmp_path / "out")
+    got = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert got == expected

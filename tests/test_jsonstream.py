@@ -240,3 +240,105 @@ def test_bom_prefixed_discord_export_through_the_loader(tmp_path):
     assert conn.execute("select file_path, count(*) from raw.messages group by 1 order by 1").fetchall() \
         == [("bom.json", n), ("plain.json", n)]
     assert conn.execute("select count(*) from raw.quarantine").fetchone() == (0,)
+
+
+# ----------------------------------------------------------------------------- reading in pieces
+
+def _pretty_export(tmp_path: Path, messages: list, indent: int = 2) -> Path:
+    doc = {"guild": {"id": "1"}, "messages": messages, "messageCount": len(messages)}
+    return _write(tmp_path, json.dumps(doc, indent=indent, ensure_ascii=False).encode())
+
+
+def test_split_points_fall_only_between_top_level_elements(tmp_path):
+    # texts that look like the separator (escaped newlines), nested objects one level deeper
+    messages = [{"id": str(i), "text": "},\n  {" * (i % 3) + "x" * (i % 17), "n": str(i),
+                 "tags": [{"name": "a"}, {"name": "},"}]} for i in range(200)]
+    path = _pretty_export(tmp_path, messages)
+    loc = jsonstream.locate_array(path, "messages")
+    cuts = jsonstream.split_points(path, loc.start, loc.end, 40)
+    assert len(cuts) > 20
+    data = path.read_bytes()
+    taken = 0
+    for cut in cuts:
+        assert data[cut:cut + 1] == b","
+        prefix = json.loads(data[loc.start:cut] + b"]")       # a whole number of elements
+        assert prefix == messages[:len(prefix)] and len(prefix) > taken
+        taken = len(prefix)
+
+
+def test_compact_or_non_object_arrays_are_not_split(tmp_path):
+    compact = _write(tmp_path, json.dumps({"messages": [{"id": str(i)} for i in range(500)]}).encode(), "c.json")
+    loc = jsonstream.locate_array(compact, "messages")
+    assert jsonstream.split_points(compact, loc.start, loc.end, 4) == []
+    numbers = _write(tmp_path, json.dumps({"messages": list(range(500))}, indent=2).encode(), "n.json")
+    loc = jsonstream.locate_array(numbers, "messages")
+    assert jsonstream.split_points(numbers, loc.start, loc.end, 4) == []
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_array_read_in_pieces_gives_the_rows_of_one_file(tmp_path, monkeypatch, threads):
+    messages = [{"id": str(i), "text": f"消息 {i} " + "},\n    {" * (i % 2), "n": str(i),
+                 "tags": [{"name": f"t{i}"}]} for i in range(300)]
+    path = _pretty_export(tmp_path, messages, indent=4)
+    conn = connect(tmp_path / "w.duckdb")
+    conn.execute(f"set threads = {threads}")
+    _, whole, rows_whole = _load(tmp_path, path, conn)
+    assert whole.pieces == 1                      # 32 MB pieces at least: a small file is one
+    monkeypatch.setattr(jsonstream, "MIN_PIECE", 64)
+    _, split, rows_split = _load(tmp_path, path, conn)
+    assert split.pieces == threads
+    assert rows_split == rows_whole
+    assert [r[1] for r in rows_split] == [m["id"] for m in messages]      # rowid order = array order
+    assert not list((tmp_path / "scratch").glob("*"))                      # pieces removed
+
+
+def test_a_piece_that_does_not_parse_sends_the_array_back_to_one_file(tmp_path, monkeypatch):
+    # an odd pretty-printer: a nested list of objects at the elements' own indentation, so the
+    # separator bytes also occur inside an element, right after the middle of the array
+    element = b'{"id": "%d", "text": "t", "n": "1", "tags": [{"name": "a"},\n  {"name": "b"}]}'
+    body = b",\n  ".join(element % i for i in range(2))
+    data = b'{"messages": [\n  ' + body + b"\n]}"
+    path = _write(tmp_path, data)
+    loc = jsonstream.locate_array(path, "messages")
+    monkeypatch.setattr(jsonstream, "MIN_PIECE", 8)
+    cuts = jsonstream.split_points(path, loc.start, loc.end, 2)
+    assert len(cuts) == 1
+    with pytest.raises(json.JSONDecodeError):     # the cut is inside the first element
+        json.loads(data[loc.start:cuts[0]] + b"]")
+    conn = connect(tmp_path / "w.duckdb")
+    conn.execute("set threads = 2")
+    _, loc, rows = _load(tmp_path, path, conn)
+    assert loc.pieces == 1
+    assert [(r[1], [t["name"] for t in r[4]]) for r in rows] == [("0", ["a", "b"]), ("1", ["a", "b"])]
+
+
+@pytest.mark.skipif(not ZULIP_GENERAL.is_file(), reason="real Discord sample not found")
+def test_real_discord_export_loads_the_same_in_pieces(tmp_path, monkeypatch):
+    def load(sub: str):
+        base = tmp_path / sub
+        (base / "landing").mkdir(parents=True)
+        (base / "community.yaml").write_text(
+            "community:\n  timezone: Asia/Shanghai\nwarehouse: w.duckdb\nsettings:\n  duckdb_threads: 2\n"
+            "sources:\n  - {name: d, platform: discord, path: landing}\n", encoding="utf-8")
+        shutil.copy(ZULIP_GENERAL, base / "landing" / "general.json")
+        cfg = load_config(base / "community.yaml")
+        conn = connect(cfg.warehouse, threads=2)
+        result = ingest_source(conn, cfg, cfg.sources[0], now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+        assert [u.status for u in result.units] == ["loaded"]
+        return {t: conn.execute(f"select * from raw.{t} order by all").fetchall()
+                for t in ("messages", "users", "reactions", "membership_events", "quarantine")}
+
+    whole = load("whole")
+    pieces = []
+    real = jsonstream.copy_pieces
+
+    def counting(*a, **k):
+        out = real(*a, **k)
+        pieces.append(len(out))
+        return out
+
+    monkeypatch.setattr(jsonstream, "MIN_PIECE", 256)
+    monkeypatch.setattr(jsonstream, "copy_pieces", counting)
+    split = load("split")
+    assert pieces == [2]
+    assert whole["messages"] and split == whole

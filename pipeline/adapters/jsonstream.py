@@ -22,7 +22,11 @@ whose root IS an array, so this module turns the object into one:
    columns={…})`` into a table of the in-memory scratch database ``_jsonstream``, in file
    order (its ``rowid`` is the index in the array, for ``messages[i]`` locations). The load
    runs on a second cursor (:func:`scratch_cursor`), outside the loader's transaction, so that
-   the retries below can follow a failed statement.
+   the retries below can follow a failed statement. DuckDB parses one array file on one
+   thread, so an array of at least 2 × 32 MB is copied as one piece per DuckDB thread, cut
+   between two elements (:func:`split_points`), and the pieces are read side by side, rows in
+   file order: the parse of a 1.66 GB Discord export goes from 5.2 to 2.6 s on two threads.
+   Any piece that does not parse sends the load back to the single-file path below.
 4. **Repairs and fallbacks** – Telegram Desktop writes control characters as ``\\xNN``, which is
    not JSON; on a DuckDB parse error the range is copied again with every real ``\\xNN`` escape
    (an odd run of backslashes before the ``x``) rewritten to ``\\u00NN`` (carrying the tail of
@@ -60,6 +64,8 @@ CHUNK = 8 << 20                 # copy / repair chunk size
 HEAD_LIMIT = 64 << 20           # the root keys before the array must fit in this many bytes
 TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20)   # root members after the array: at most 16 MB
 ELEMENT_LIMIT = 16 << 20        # no single array element is expected to be bigger (diagnosis)
+SPLIT_WINDOW = 16 << 20         # how far past an even cut point an element boundary is looked for
+MIN_PIECE = 32 << 20            # arrays are read as several files only in pieces at least this big
 
 _WS_RE = re.compile(rb"[ \t\r\n]*")
 _STR_REST_RE = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)   # after the opening quote
@@ -404,6 +410,7 @@ class ArrayLocation:
     fixed_escapes: int = 0     # \xNN escapes rewritten in the copy (0 = plain copy)
     fallback: bool = False     # read through the raw-JSON fallback (badly shaped records)
     rows: int = 0
+    pieces: int = 1            # files the array was read as (parallel parse, see load_array)
     table: str | None = None   # qualified name of the loaded table (load_array); rowid = index
 
 
@@ -468,9 +475,12 @@ def _truncation_place(path: Path, start: int, key: str, display: str, size: int)
 # copy and DuckDB load
 # --------------------------------------------------------------------------------------------
 
-def copy_range(src: Path, start: int, end: int, dst: Path) -> None:
-    """Copy bytes [start, end) of ``src`` to a new file ``dst`` (kernel-side when possible)."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+def copy_range(src: Path, start: int, end: int, dst: Path, *, append: bool = False) -> None:
+    """Copy bytes [start, end) of ``src`` to a new file ``dst`` (kernel-side when possible), or
+    to the end of ``dst`` (``append``)."""
+    # not O_APPEND: copy_file_range refuses a destination opened for appending
+    with open(src, "rb") as fin, open(dst, "r+b" if append else "wb") as fout:
+        base = fout.seek(0, os.SEEK_END)
         remaining, offset = end - start, start
         if hasattr(os, "copy_file_range"):
             try:
@@ -481,7 +491,7 @@ def copy_range(src: Path, start: int, end: int, dst: Path) -> None:
                     offset += n
                     remaining -= n
             except OSError:
-                fout.seek(0)
+                fout.seek(base)
                 fout.truncate()
                 remaining, offset = end - start, start
         fin.seek(offset)
@@ -491,6 +501,71 @@ def copy_range(src: Path, start: int, end: int, dst: Path) -> None:
                 break
             fout.write(chunk)
             remaining -= len(chunk)
+
+
+def _element_separator(path: Path, start: int) -> bytes | None:
+    """The bytes that separate two elements of a pretty-printed array of objects:
+    ``},`` + the whitespace between the ``[`` at ``start`` and its first ``{`` (``b"},\\n    {"``
+    for DiscordChatExporter). None when that whitespace has no newline (compact JSON) or the
+    elements are not objects: such an array is not split."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        head = fh.read(4096)
+    m = re.match(rb"\[([ \t\r\n]*)\{", head)
+    if not m or b"\n" not in m.group(1):
+        return None
+    return b"}," + m.group(1) + b"{"
+
+
+def split_points(path: Path, start: int, end: int, parts: int) -> list[int]:
+    """Offsets of up to ``parts - 1`` commas between top-level elements of the array
+    ``[start, end)``, near the even cut points, for reading the array as several files.
+
+    A separator is found by its exact bytes (:func:`_element_separator`): it contains a newline,
+    which JSON allows only between tokens, never inside a string. Reading the pieces is also
+    the proof: ``[`` + a prefix of the elements + ``]`` is valid JSON only when the cut is
+    between two top-level elements (anywhere else a bracket or a string stays open), and a
+    piece that fails to parse sends the caller back to reading the array as one file.
+    """
+    sep = _element_separator(path, start) if parts > 1 else None
+    if sep is None:
+        return []
+    cuts: list[int] = []
+    with open(path, "rb") as fh:
+        for i in range(1, parts):
+            target = start + (end - start) * i // parts
+            if cuts and target <= cuts[-1]:
+                continue
+            fh.seek(target)
+            window = fh.read(min(SPLIT_WINDOW, max(0, end - target)))
+            k = window.find(sep)
+            if k == -1:
+                continue
+            cut = target + k + 1          # the comma
+            if cut + len(sep) < end:
+                cuts.append(cut)
+    return cuts
+
+
+def copy_pieces(src: Path, start: int, end: int, cuts: list[int], dst_stem: Path) -> list[Path]:
+    """Copy the array ``[start, end)`` of ``src`` as ``len(cuts) + 1`` JSON-array files cut at
+    the commas ``cuts`` (from :func:`split_points`): ``[`` + elements + ``]`` each."""
+    paths = []
+    bounds = [start, *cuts, end]
+    for i in range(len(bounds) - 1):
+        lo, hi = bounds[i], bounds[i + 1]
+        dst = dst_stem.with_name(f"{dst_stem.name}.{i}.json")
+        # piece 0 starts with the array's '[', the others after the comma; all but the last end
+        # before the comma, so they get a closing ']' (the last keeps the array's own)
+        with open(dst, "wb") as fout:
+            if i > 0:
+                fout.write(b"[")
+        copy_range(src, lo if i == 0 else lo + 1, hi, dst, append=True)
+        if i < len(bounds) - 2:
+            with open(dst, "ab") as fout:
+                fout.write(b"]")
+        paths.append(dst)
+    return paths
 
 
 def copy_range_fixed(src: Path, start: int, end: int, dst: Path) -> EscapeFixer:
@@ -564,15 +639,19 @@ def drop_scratch(conn: duckdb.DuckDBPyConnection, *names: str) -> None:
         cur.close()
 
 
-def read_array_file(cur: duckdb.DuckDBPyConnection, array_path: Path, table: str,
+def read_array_file(cur: duckdb.DuckDBPyConnection, array_path: Path | list[Path], table: str,
                     columns: dict[str, str], *, fallback: bool = False) -> None:
-    """Load a JSON-array file into table ``table`` (a qualified name), in file order.
+    """Load a JSON-array file (or several, in order) into table ``table`` (a qualified name),
+    in file order.
 
     ``fallback`` reads each element as a raw JSON value and takes every column with
     ``try_cast`` (VARCHAR columns with ``->>``), for arrays whose elements do not fit the
     typed columns: a badly shaped element becomes a row of NULLs instead of an error.
     """
-    src = _sql_str(str(array_path))
+    if isinstance(array_path, list):
+        src = "[" + ", ".join(_sql_str(str(p)) for p in array_path) + "]"
+    else:
+        src = _sql_str(str(array_path))
     if not fallback:
         cur.execute(f"create or replace table {table} as "
                     f"select * from read_json({src}, format='array', columns={columns_sql(columns)})")
@@ -598,7 +677,7 @@ def _is_shape_error(exc: Exception) -> bool:
     return "JSON transform error" in str(exc)
 
 
-def read_array_robust(cur: duckdb.DuckDBPyConnection, array_path: Path, table: str,
+def read_array_robust(cur: duckdb.DuckDBPyConnection, array_path: Path | list[Path], table: str,
                       columns: dict[str, str]) -> tuple[bool, int]:
     """Typed read, falling back to the raw-JSON read when the records do not fit the types.
 
@@ -632,6 +711,9 @@ def load_array(conn: duckdb.DuckDBPyConnection, loc: ArrayLocation, name: str,
     table = scratch_table(name)
     cur = scratch_cursor(conn)
     try:
+        if _read_in_pieces(cur, loc, array_path, table, columns):
+            loc.table = table
+            return loc
         copy_range(loc.path, loc.start, loc.end, array_path)
         error = _try_read(cur, array_path, table, columns, loc)
         if error is not None and _is_parse_error(error):
@@ -648,7 +730,29 @@ def load_array(conn: duckdb.DuckDBPyConnection, loc: ArrayLocation, name: str,
     return loc
 
 
-def _try_read(cur, array_path: Path, table: str, columns: dict, loc: ArrayLocation) -> Exception | None:
+def _read_in_pieces(cur, loc: ArrayLocation, stem: Path, table: str, columns: dict) -> bool:
+    """Read a big array as one file per DuckDB thread, so that its JSON is parsed in parallel
+    (DuckDB parses ONE array file on one thread; several files are read side by side, rows in
+    file order, so ``rowid`` stays the index in the array). False, with nothing left behind,
+    when the array is too small to split, has no separator to cut at, or a piece does not parse
+    (the caller then reads it as one file, with its repairs and exact error messages)."""
+    threads = int(cur.execute("select current_setting('threads')").fetchone()[0])
+    cuts = split_points(loc.path, loc.start, loc.end, min(threads, (loc.end - loc.start) // MIN_PIECE))
+    if not cuts:
+        return False
+    pieces = copy_pieces(loc.path, loc.start, loc.end, cuts, stem)
+    try:
+        if _try_read(cur, pieces, table, columns, loc) is not None:
+            return False
+        loc.pieces = len(pieces)
+        return True
+    finally:
+        for piece in pieces:
+            piece.unlink(missing_ok=True)
+
+
+def _try_read(cur, array_path: Path | list[Path], table: str, columns: dict,
+              loc: ArrayLocation) -> Exception | None:
     try:
         loc.fallback, loc.rows = read_array_robust(cur, array_path, table, columns)
         return None

@@ -67,11 +67,13 @@ Mapping decisions
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import duckdb
 
+from pipeline.adapters import jsonstream
 from pipeline.adapters.base import ExportParseError, LoadContext
 from pipeline.ingest.archive import safe_extract_zip
 
@@ -192,6 +194,45 @@ def _read_array_sql(schema: str) -> str:
                              filename=true))"""
 
 
+def _read_day_files(conn, files: list[str], typed: bool = True) -> str:
+    """Read the day files into a scratch table and make the temp view ``_slack_read (pos,
+    filename, r)`` over it: one row per message, ``pos`` = its place in the files' order,
+    ``r`` = the message as a struct of ``_MESSAGE_SCHEMA``. Returns the scratch table's name
+    (drop it with :func:`jsonstream.drop_scratch`).
+
+    The columns are read typed, straight from the files (DuckDB reads several files in
+    parallel); every field is VARCHAR or JSON, so any value fits. Only an element that is not
+    an object (a number, a string, an array) makes that read fail, and the export is then read
+    the tolerant way: each element as raw JSON, transformed (a non-object becomes an all-NULL
+    row, which the loader quarantines). At 2.5M messages: 2.9 s instead of 4.7 s. The reads run
+    on a scratch cursor, outside the loader's transaction, which a failed statement would abort.
+    """
+    cols = json.loads(_MESSAGE_SCHEMA)
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
+    fields = ", ".join(f'"{k}"' for k in cols)
+    name = jsonstream.scratch_name("slack_days")
+    table = jsonstream.scratch_table(name)
+    cur = jsonstream.scratch_cursor(conn)
+    try:
+        try:
+            if not typed:       # (tests: the tolerant path on its own)
+                raise duckdb.InvalidInputException("JSON transform error: typed read not wanted")
+            cur.execute(f"""create or replace table {table} as
+                select filename, struct_pack({fields}) as r
+                from read_json($files, format='array', columns={columns}, filename=true)""", {"files": files})
+        except duckdb.Error as exc:
+            if "JSON transform error" not in str(exc):
+                raise
+            cur.execute(f"""create or replace table {table} as
+                select filename, json_transform(m, '{_MESSAGE_SCHEMA}') as r
+                from read_json($files, format='array', records=false, columns={{'m': 'JSON'}}, filename=true)""",
+                        {"files": files})
+    finally:
+        cur.close()
+    conn.execute(f"create or replace temp view _slack_read as select rowid as pos, filename, r from {table}")
+    return name
+
+
 def _display_name(prefix: str) -> str:
     return (f"coalesce(nullif(json_extract_string({prefix}, '$.display_name'), ''), "
             f"nullif(json_extract_string({prefix}, '$.real_name'), ''), "
@@ -233,6 +274,14 @@ def _raise_read_error(ctx: LoadContext, exc: duckdb.Error, files: list[Path], ba
 # ----------------------------------------------------------------------------- loading
 
 def load_export(ctx: LoadContext) -> None:
+    scratch: list[str] = []
+    try:
+        _load(ctx, scratch)
+    finally:
+        jsonstream.drop_scratch(ctx.conn, *scratch)
+
+
+def _load(ctx: LoadContext, scratch: list[str]) -> None:
     conn = ctx.conn
     root, base = _export_root(ctx)
 
@@ -271,20 +320,21 @@ def load_export(ctx: LoadContext) -> None:
                      {"f": [str(f) for f in day_files], "d": [f.parent.name for f in day_files],
                       "r": [rel(f) for f in day_files]})
         try:
-            conn.execute(f"create or replace temp table _slack_read as {_read_array_sql(_MESSAGE_SCHEMA)}",
-                         {"files": [str(f) for f in day_files]})
+            scratch.append(_read_day_files(conn, [str(f) for f in day_files]))
         except duckdb.Error as exc:
             _raise_read_error(ctx, exc, day_files, base, "a JSON array of Slack message objects")
     else:  # an export with metadata only: same columns, no rows
-        conn.execute("create or replace temp table _slack_read as select null::VARCHAR as filename, "
-                     "null::BIGINT as _rn, "
+        conn.execute("create or replace temp view _slack_read as select null::BIGINT as pos, null::VARCHAR as filename, "
                      f"json_transform('{{}}'::JSON, '{_MESSAGE_SCHEMA}') as r where false")
 
     system_events_case = " ".join(f"when '{s}' then '{e}'" for s, e in SYSTEM_EVENTS.items())
     conn.execute(f"""
         create or replace temp table _slack_msg as
-        with base as (
-            select f.folder, f.rel || '[' || (d._rn - min(d._rn) over (partition by d.filename)) || ']' as location,
+        with firsts as (       -- a file's first row: positions within the file (no window sort)
+            select filename, min(pos) as first_row from _slack_read group by filename
+        ),
+        base as (
+            select f.folder, f.rel || '[' || (d.pos - firsts.first_row) || ']' as location,
                    c.channel_id, c.channel_name, d.r as r,
                    nullif(trim(d.r.subtype), '') as st,
                    nullif(trim(d.r.bot_id), '') as bot,
@@ -292,6 +342,7 @@ def load_export(ctx: LoadContext) -> None:
                    nullif(trim(d.r.ts), '') as ts_s,
                    nullif(trim(d.r.thread_ts), '') as thread_s
             from _slack_read d
+            join firsts using (filename)
             join _slack_files f using (filename)
             left join (select folder, arg_min(channel_id, prio) as channel_id,
                               arg_min(channel_name, prio) as channel_name
@@ -412,6 +463,7 @@ def load_export(ctx: LoadContext) -> None:
         group by author_id
     """, ctx.params())
 
-    for t in ("_slack_conv", "_slack_files", "_slack_read", "_slack_msg", "_slack_react", "_slack_users",
+    conn.execute("drop view if exists _slack_read")
+    for t in ("_slack_conv", "_slack_files", "_slack_msg", "_slack_react", "_slack_users",
               "_slack_ufiles"):
         conn.execute(f"drop table if exists {t}")

@@ -185,43 +185,35 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
 
 
 def _move_candidates(conn, config: CommunityConfig, now: datetime) -> dict:
-    """Route candidate rows: rule breakers to quarantine, the rest to raw.*; return counts."""
+    """Route candidate rows: rule breakers to quarantine, the rest to raw.*; return counts.
+
+    One pass in the usual case: the rows that break no rule are inserted straight from the
+    candidate table (the insert returns how many), and only when that is fewer than the rows
+    read are the breakers selected again for ``raw.quarantine`` (no intermediate copy of
+    millions of rows, no separate counting pass).
+    """
     totals = {"read": 0, "loaded": 0, "quar": 0, "mread": 0, "mloaded": 0, "mquar": 0}
     for entity in ENTITIES:
+        rule = rule_case_sql(entity)
+        extra = ""
+        params = {"now": now} if "$now" in rule else {}   # DuckDB refuses unused named parameters
         if entity in LOCAL_DATE_FROM:
             extra = f", cast(timezone($tz, {LOCAL_DATE_FROM[entity]}) as date) as local_date"
-            params = {"tz": config.timezone}
-        else:
-            extra, params = "", {}
-        # One pass counts the rule breakers; when there are none (the usual case) the rows go
-        # straight to raw.* without the intermediate copy in _checked (millions of rows at scale).
-        rule = rule_case_sql(entity)
-        read, bad = conn.execute(f"select count(*), count({rule}) from _in_{entity}",
-                                 {"now": now} if "$now" in rule else {}).fetchone()
-        if not bad:
-            if read:
-                conn.execute(f"insert into raw.{entity} by name select *{extra} from _in_{entity}", params)
-            totals["read"] += read
-            totals["loaded"] += read
-            if entity == "messages":
-                totals["mread"], totals["mquar"], totals["mloaded"] = read, 0, read
-            continue
-        # DuckDB refuses named parameters a statement does not use (users' rules have no $now).
-        sql = (f"create or replace temp table _checked as "
-               f"select *, {rule_case_sql(entity)} as _rule from _in_{entity}")
-        conn.execute(sql, {"now": now} if "$now" in sql else {})
-        sql = f"""insert into raw.quarantine
-                select source, platform, file_id, file_path, location, '{entity}', _rule,
-                       {reason_case_sql(entity)}, to_json(c)::varchar
-                from (select * exclude (_rule), _rule from _checked) c where _rule is not null"""
-        conn.execute(sql, {"now": now} if "$now" in sql else {})
-        conn.execute(f"insert into raw.{entity} by name select * exclude (_rule){extra} "
-                     f"from _checked where _rule is null", params)
-        read, bad = conn.execute("select count(*), count(_rule) from _checked").fetchone()
+            params["tz"] = config.timezone
+        read = conn.execute(f"select count(*) from _in_{entity}").fetchone()[0]
+        loaded = 0
+        if read:
+            loaded = conn.execute(f"insert into raw.{entity} by name select *{extra} from _in_{entity} "
+                                  f"where ({rule}) is null", params).fetchone()[0]
+        if loaded < read:
+            sql = f"""insert into raw.quarantine
+                    select source, platform, file_id, file_path, location, '{entity}', _rule,
+                           {reason_case_sql(entity)}, to_json(c)::varchar
+                    from (select *, {rule} as _rule from _in_{entity}) c where _rule is not null"""
+            conn.execute(sql, {"now": now} if "$now" in sql else {})
         totals["read"] += read
-        totals["quar"] += bad
-        totals["loaded"] += read - bad
+        totals["loaded"] += loaded
+        totals["quar"] += read - loaded
         if entity == "messages":
-            totals["mread"], totals["mquar"], totals["mloaded"] = read, bad, read - bad
-    conn.execute("drop table if exists _checked")
+            totals["mread"], totals["mquar"], totals["mloaded"] = read, read - loaded, loaded
     return totals
