@@ -415,3 +415,34 @@ def test_find_exports_order_and_media_folders(tmp_path):
     assert (datetime(2026, 6, 24, 14, 7, 18, tzinfo=timezone.utc)
             <= discord._export_time(old) < datetime(2026, 6, 24, 14, 7, 19, tzinfo=timezone.utc))
     assert discord._export_time(undated) - datetime.fromtimestamp(stamp, timezone.utc) < timedelta(seconds=1)
+
+
+def test_hash_computed_during_the_load_same_content_elsewhere_is_skipped(tmp_path):
+    """A new unit is hashed while it loads: its rows get the real content hash, the same
+    content under another name is skipped after its read (nothing added), and a unit that
+    fails to parse is recorded under its hash too."""
+    import hashlib
+
+    from pipeline.ingest.loader import PENDING_FILE_ID
+    landing = _project(tmp_path)
+    shutil.copy(ZULIP_GENERAL, landing / "a.json")
+    shutil.copy(ZULIP_GENERAL, landing / "b_same_content.json")
+    (landing / "c_truncated.json").write_bytes(ZULIP_GENERAL.read_bytes()[:3000])
+    _, conn, result = _ingest(tmp_path)
+    assert [(u.file_path, u.status) for u in result.units] == [
+        ("a.json", "loaded"), ("b_same_content.json", "skipped"), ("c_truncated.json", "failed")]
+    sha = {name: hashlib.sha256((landing / name).read_bytes()).hexdigest()
+           for name in ("a.json", "c_truncated.json")}
+    n = len(_load_json(ZULIP_GENERAL)["messages"])
+    assert _rows(conn, "select file_id, file_path, count(*) from raw.messages group by all") == [
+        (sha["a.json"], "a.json", n)]
+    assert _rows(conn, "select file_path, file_id, status from raw.files order by file_path") == [
+        ("a.json", sha["a.json"], "loaded"), ("c_truncated.json", sha["c_truncated.json"], "failed")]
+    assert _rows(conn, "select file_path, file_id from raw.file_hashes order by file_path") == [
+        ("a.json", sha["a.json"]), ("b_same_content.json", sha["a.json"]),
+        ("c_truncated.json", sha["c_truncated.json"])]
+    for table in ("messages", "users", "reactions", "membership_events", "quarantine"):
+        assert _rows(conn, f"select count(*) from raw.{table} where file_id = $p", {"p": PENDING_FILE_ID}) == [(0,)]
+    # a second run reads nothing again: every hash is remembered
+    _, conn2, again = _ingest(tmp_path, conn)
+    assert [u.status for u in again.units] == ["skipped", "skipped", "failed"]

@@ -1,8 +1,9 @@
 """Ingest framework: owns the file ledger, idempotency, row rules and quarantine.
 
 For one configured source it finds the export units (via the platform adapter), skips the
-ones already loaded (same content hash = same ``file_id``), and loads each new one in its
-own transaction:
+ones already loaded (same content hash = same ``file_id``; a new unit is hashed on a thread
+while it loads, and skipped after its read when that content was loaded before), and loads
+each new one in its own transaction:
 
 1. fresh ``_in_*`` candidate tables; the adapter fills them;
 2. rows breaking a rule of ``rules.py`` → ``raw.quarantine`` (rule + reason naming the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +34,7 @@ from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_
 from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
 
 ENTITIES = tuple(CANDIDATE_COLUMNS)
+PENDING_FILE_ID = "(content hash pending)"   # candidate rows' file_id while the hash is computed
 
 
 @dataclass
@@ -83,22 +86,36 @@ def _signature(path: Path) -> str:
     return "dir:" + h.hexdigest()
 
 
-def unit_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path) -> str:
-    """The content hash of a unit, remembered by (source, path, size, mtime) in ``raw.file_hashes``.
+def known_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path) -> str | None:
+    """The content hash of a unit remembered by (source, path, size, mtime) in ``raw.file_hashes``.
 
     Hashing every export on every run costs a full read of the landing folder (GBs at scale)
     although almost all of it was loaded before; a unit whose path, size and modification time
     are unchanged keeps its hash (the heuristic of rsync and make). Any change re-hashes.
     """
-    sig = _signature(unit)
     row = conn.execute("select file_id from raw.file_hashes where source = $s and file_path = $p and signature = $g",
-                       {"s": source, "p": rel, "g": sig}).fetchone()
-    if row is not None:
-        return row[0]
-    file_id = content_hash(unit)
+                       {"s": source, "p": rel, "g": _signature(unit)}).fetchone()
+    return None if row is None else row[0]
+
+
+def remember_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path, file_id: str) -> None:
     conn.execute("delete from raw.file_hashes where source = $s and file_path = $p", {"s": source, "p": rel})
-    conn.execute("insert into raw.file_hashes values ($s, $p, $g, $f)", {"s": source, "p": rel, "g": sig, "f": file_id})
+    conn.execute("insert into raw.file_hashes values ($s, $p, $g, $f)",
+                 {"s": source, "p": rel, "g": _signature(unit), "f": file_id})
+
+
+def unit_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path) -> str:
+    """The content hash of a unit: remembered (:func:`known_file_id`) or computed now."""
+    file_id = known_file_id(conn, source, rel, unit)
+    if file_id is None:
+        file_id = content_hash(unit)
+        remember_file_id(conn, source, rel, unit, file_id)
     return file_id
+
+
+def _is_loaded(conn, source: str, file_id: str) -> bool:
+    return conn.execute("select count(*) from raw.files where source = $s and file_id = $f and status = 'loaded'",
+                        {"s": source, "f": file_id}).fetchone()[0] > 0
 
 
 def _unit_size(path: Path) -> int:
@@ -120,14 +137,19 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
         return result
     for unit in adapter.find_exports(source.path):
         rel = str(unit.relative_to(source.path)) if unit != source.path else unit.name
-        file_id = unit_file_id(conn, source.name, rel, unit)
-        done = conn.execute(
-            "select count(*) from raw.files where source = $s and file_id = $f and status = 'loaded'",
-            {"s": source.name, "f": file_id}).fetchone()[0]
-        if done:
+        file_id = known_file_id(conn, source.name, rel, unit)
+        if file_id is not None and _is_loaded(conn, source.name, file_id):
             result.units.append(UnitResult(rel, "skipped"))
             continue
-        result.units.append(_load_unit(conn, config, source, adapter, unit, rel, file_id, now))
+        if file_id is None:
+            # A new or changed unit: its hash (a full read, ~1.2 s per GB) is computed on a
+            # thread while the adapter reads the same file (DuckDB and hashlib both release
+            # the GIL); the unit is skipped after all if that content was loaded before.
+            with ThreadPoolExecutor(1) as pool:
+                hashing = pool.submit(content_hash, unit)
+                result.units.append(_load_unit(conn, config, source, adapter, unit, rel, hashing, now))
+        else:
+            result.units.append(_load_unit(conn, config, source, adapter, unit, rel, file_id, now))
     return result
 
 
@@ -141,21 +163,33 @@ def _delete_unit_rows(conn, source: str, where: str, params: dict) -> None:
 
 
 def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,
-               file_id: str, now: datetime) -> UnitResult:
+               file_id: str | Future, now: datetime) -> UnitResult:
+    """Load one unit in one transaction. ``file_id`` is its content hash, or the future of one
+    being computed meanwhile: the candidate rows then carry a placeholder, replaced by the hash
+    when they move to ``raw.*``."""
     seq = _next_seq(conn)
     tmp = Path(tempfile.mkdtemp(prefix="community_ingest_"))
-    ctx = LoadContext(conn=conn, source=source.name, platform=source.platform, file_id=file_id,
+    pending = file_id if isinstance(file_id, Future) else None
+    ctx = LoadContext(conn=conn, source=source.name, platform=source.platform,
+                      file_id=PENDING_FILE_ID if pending else file_id,
                       path=unit, rel_path=rel, file_seq=seq, timezone=config.timezone,
                       exporter_timezone=str(source.options.get("exporter_timezone") or config.exporter_timezone),
                       tmp_dir=tmp, options=dict(source.options))
     conn.execute("begin transaction")
     try:
+        create_candidate_tables(conn)
+        adapter.load_export(ctx)
+        if pending:
+            file_id = pending.result()
+            remember_file_id(conn, source.name, rel, unit, file_id)
+            if _is_loaded(conn, source.name, file_id):    # the same content, loaded before
+                conn.execute("rollback")
+                remember_file_id(conn, source.name, rel, unit, file_id)
+                return UnitResult(rel, "skipped")
         # A new version of an export at the same path replaces the old one; a failed earlier
         # attempt of the same content is retried from scratch.
         _delete_unit_rows(conn, source.name, "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id})
-        create_candidate_tables(conn)
-        adapter.load_export(ctx)
-        counts = _move_candidates(conn, config, now)
+        counts = _move_candidates(conn, config, now, file_id)
         conn.execute(
             """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'loaded', null,
                                             $read, $loaded, $quar, $mread, $mloaded, $mquar)""",
@@ -165,6 +199,9 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
         return UnitResult(rel, "loaded", counts["read"], counts["loaded"], counts["quar"])
     except Exception as exc:  # noqa: BLE001 - any failure stops only this unit
         conn.execute("rollback")
+        if pending:
+            file_id = pending.result()
+            remember_file_id(conn, source.name, rel, unit, file_id)
         if isinstance(exc, ExportParseError):
             error = str(exc)
         elif isinstance(exc, duckdb.Error):
@@ -184,8 +221,9 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _move_candidates(conn, config: CommunityConfig, now: datetime) -> dict:
-    """Route candidate rows: rule breakers to quarantine, the rest to raw.*; return counts.
+def _move_candidates(conn, config: CommunityConfig, now: datetime, file_id: str) -> dict:
+    """Route candidate rows: rule breakers to quarantine, the rest to raw.*, with their
+    ``file_id`` (the candidates may carry a placeholder); return counts.
 
     One pass in the usual case: the rows that break no rule are inserted straight from the
     candidate table (the insert returns how many), and only when that is fewer than the rows
@@ -197,20 +235,22 @@ def _move_candidates(conn, config: CommunityConfig, now: datetime) -> dict:
         rule = rule_case_sql(entity)
         extra = ""
         params = {"now": now} if "$now" in rule else {}   # DuckDB refuses unused named parameters
+        params["file_id"] = file_id
         if entity in LOCAL_DATE_FROM:
             extra = f", cast(timezone($tz, {LOCAL_DATE_FROM[entity]}) as date) as local_date"
             params["tz"] = config.timezone
         read = conn.execute(f"select count(*) from _in_{entity}").fetchone()[0]
         loaded = 0
         if read:
-            loaded = conn.execute(f"insert into raw.{entity} by name select *{extra} from _in_{entity} "
-                                  f"where ({rule}) is null", params).fetchone()[0]
+            loaded = conn.execute(f"insert into raw.{entity} by name select * replace ($file_id as file_id){extra} "
+                                  f"from _in_{entity} where ({rule}) is null", params).fetchone()[0]
         if loaded < read:
             sql = f"""insert into raw.quarantine
                     select source, platform, file_id, file_path, location, '{entity}', _rule,
                            {reason_case_sql(entity)}, to_json(c)::varchar
-                    from (select *, {rule} as _rule from _in_{entity}) c where _rule is not null"""
-            conn.execute(sql, {"now": now} if "$now" in sql else {})
+                    from (select * replace ($file_id as file_id), {rule} as _rule from _in_{entity}) c
+                    where _rule is not null"""
+            conn.execute(sql, {"file_id": file_id, **({"now": now} if "$now" in sql else {})})
         totals["read"] += read
         totals["loaded"] += loaded
         totals["quar"] += read - loaded
