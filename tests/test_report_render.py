@@ -475,3 +475,44 @@ def test_worker_processes_render_the_same_reports(rendered, base_config, tmp_pat
         assert doc == {**metrics, "generated_from": {k: v for k, v in metrics["generated_from"].items()
                                                      if k != "warehouse"}}
         assert paths["pdf"].read_bytes() == before["pdf"].read_bytes()
+
+
+def test_charts_drawn_once_are_the_picture_savefig_tight_draws(warehouse_conn, base_config, tmp_path, monkeypatch):
+    """Each chart is drawn once and cropped to its content (charts._cropped_svg); the
+    picture must be matplotlib's own ``savefig(bbox_inches="tight")`` of the same figure:
+    same size, and the same pixels once both SVGs are rasterised (resvg, as the documents do)."""
+    import io
+
+    import numpy as np
+    import resvg_py
+    from PIL import Image
+
+    pairs = []
+    real = charts._cropped_svg
+
+    def both(fig):
+        reference = io.StringIO()
+        fig.savefig(reference, format="svg", bbox_inches="tight", metadata=charts._NO_METADATA)
+        once = real(fig)
+        pairs.append((reference.getvalue(), once))
+        return once
+
+    monkeypatch.setattr(charts, "_cropped_svg", both)
+    render_report(warehouse_conn, replace(base_config, language="zh"), MONTH, tmp_path / "r",
+                  check_results=CHECKS, documents=False)
+    assert len(pairs) >= 5          # members, activity, heatmap, channels, cohorts
+
+    def image(svg: str):
+        path = tmp_path / "c.svg"
+        path.write_text(svg, encoding="utf-8")
+        png = resvg_py.svg_to_bytes(svg_path=str(path), skip_system_fonts=True, dpi=150.0)
+        return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=np.int16)
+
+    size = re.compile(r'<svg [^>]*width="([0-9.]+)pt" height="([0-9.]+)pt"')
+    for reference, once in pairs:
+        (rw, rh), (ow, oh) = (tuple(map(float, size.search(s).groups())) for s in (reference, once))
+        assert abs(rw - ow) < 0.01 and abs(rh - oh) < 0.01
+        a, b = image(reference), image(once)
+        assert a.shape == b.shape
+        differing = (np.abs(a - b).max(axis=2) > 16).mean()
+        assert differing < 0.002, f"{differing:.2%} of the pixels differ"

@@ -26,7 +26,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.cm import ScalarMappable  # noqa: E402
-from matplotlib.colors import BoundaryNorm, Normalize  # noqa: E402
+from matplotlib.colors import BoundaryNorm, Normalize, to_hex  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from pipeline.report.i18n import Formatter  # noqa: E402
@@ -64,16 +64,58 @@ _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 
 
 def _svg_text(fig, name: str) -> tuple[str, str]:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight",
-                metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    """The figure as standalone SVG and as inline SVG, cropped to its drawn content."""
+    svg = _cropped_svg(fig)
     plt.close(fig)
-    svg = _COMMENT.sub("", buf.getvalue())
+    svg = _COMMENT.sub("", svg)
     svg = _ID_REF.sub(lambda m: f"{m.group(1)}{name}-", svg)
     inline = svg[svg.index("<svg"):]
     inline = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", inline, count=2)
     inline = inline.replace("xlink:href=", "href=")
     return svg, inline
+
+
+_SVG_SIZE = re.compile(r'<svg ([^>]*?)width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+
+
+def _cropped_svg(fig) -> str:
+    """What ``savefig(format="svg", bbox_inches="tight")`` writes, drawn once instead of twice.
+
+    ``bbox_inches="tight"`` draws the whole figure to measure it, then draws it again to
+    write it, with a new renderer each time, so every text is laid out twice (text layout is
+    most of a chart's cost). Here the figure is drawn once, the tight box is measured with the
+    same renderer (its text metrics cached), and the SVG's viewport is set to that box (plus
+    matplotlib's default padding) on a background of the figure's colour: the same picture.
+    """
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+
+    FigureCanvasSVG(fig)
+    out = io.StringIO()
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    fig.dpi = 72                         # as FigureCanvasSVG.print_svg: SVG units are points
+    try:
+        renderer = MixedModeRenderer(fig, width, height, dpi,
+                                     RendererSVG(width * 72, height * 72, out, image_dpi=dpi, metadata=_NO_METADATA))
+        fig.draw(renderer)
+        box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+        renderer.finalize()
+    finally:
+        fig.dpi = dpi
+    x0, y0, w, h = box.x0 * 72, (height - box.y1) * 72, box.width * 72, box.height * 72
+    text = out.getvalue()
+    size = f'width="{w:.6g}pt" height="{h:.6g}pt" viewBox="{x0:.6g} {y0:.6g} {w:.6g} {h:.6g}"'
+    text, n = _SVG_SIZE.subn(lambda m: f"<svg {m.group(1)}{size}", text, count=1)
+    if n != 1:
+        raise RuntimeError("unexpected SVG header from matplotlib")
+    background = (f'<rect x="{x0:.6g}" y="{y0:.6g}" width="{w:.6g}" height="{h:.6g}" '
+                  f'style="fill: {to_hex(fig.get_facecolor())}"/>\n')
+    at = text.index('<g id="figure_1">')
+    return text[:at] + background + text[at:]
+
+
+_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
 def _chart(fig, name: str, title: str) -> Chart:

@@ -6,7 +6,7 @@ them into the two documents a community team hands on, with no warehouse connect
 
 - charts/<name>.png: each chart's SVG rasterised by resvg at 150 dpi. The SVGs draw every
   glyph as a path (charts.py), so no font is involved and the PNG is the SVG's drawing
-  (pixel-for-pixel what matplotlib's own PNG was, measured on the demo's charts);
+  (what matplotlib's own PNG was, to anti-aliasing: measured on the demo's charts);
 - report.pdf: :func:`pipeline.report.pdf.write_pdf` from report.html (the PNGs replace the
   inline SVGs there: WeasyPrint draws SVG node by node, see pdf.py);
 - report.pptx: :func:`pipeline.report.pptx.write_pptx` from sections.json and the PNGs.
