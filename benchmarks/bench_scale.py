@@ -801,6 +801,8 @@ def print_table(results: dict) -> None:
         print(f"{'platform':9} {'MB':>7} {'messages':>10} {'s':>7} {'msg/s':>10} {'MB/s':>7} {'s/1M':>6} "
               f"{'RSS GiB':>7} | {'pandas s':>8} {'pandas msg/s':>12} {'pd GiB':>6} {'ratio':>6}")
         for plat, r in ing.items():
+            if not isinstance(r, dict):        # a note kept beside the figures
+                continue
             p = r.get("pandas") or {}
             print(f"{plat:9} {r['file_mb']:>7} {r['messages']:>10,} {r['seconds']:>7} {r['msgs_per_s']:>10,} "
                   f"{r['mb_per_s']:>7} {r['seconds_per_1m_messages']:>6} {r['peak_rss_gib']:>7} | "

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
@@ -475,6 +476,32 @@ def test_worker_processes_render_the_same_reports(rendered, base_config, tmp_pat
         assert doc == {**metrics, "generated_from": {k: v for k, v in metrics["generated_from"].items()
                                                      if k != "warehouse"}}
         assert paths["pdf"].read_bytes() == before["pdf"].read_bytes()
+
+
+def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
+    """Each report worker is its own DuckDB instance: it gets a share of the configured limit
+    (the calling process keeps one) and its own spill folder, removed when the worker ends."""
+    import subprocess
+    import sys
+
+    from pipeline.report import batch
+
+    assert batch.worker_memory_limit("2GB", 2) == "682MB"
+    assert batch.worker_memory_limit("3 GiB", 2) == "1024MB"
+    assert batch.worker_memory_limit("512MB", 4) == "256MB"          # never below 256 MB
+    assert batch.worker_memory_limit("80%", 2) == "80%"              # not a size: unchanged
+    path = tmp_path / "w.duckdb"
+    warehouse.connect(path).close()
+    probe = (
+        "import os, sys; from pipeline.report import batch; "
+        f"batch._start_worker({str(path)!r}, '300MB', {str(tmp_path / 'spill')!r}); "
+        "print(os.getpid(), *batch._worker_conn.execute(\"select current_setting('memory_limit'), "
+        "current_setting('temp_directory')\").fetchone(), sep='|')")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout.strip().splitlines()[-1]
+    pid, limit, temp = out.split("|")
+    assert limit in ("286.1 MiB", "300.0 MB") and temp == str(tmp_path / "spill" / f"report-worker-{pid}")
+    assert not (tmp_path / "spill" / f"report-worker-{pid}").exists()   # removed at exit
 
 
 def test_charts_drawn_once_are_the_picture_savefig_tight_draws(warehouse_conn, base_config, tmp_path, monkeypatch):
