@@ -495,11 +495,16 @@ def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     probe = (
         "import os, sys; from pipeline.report import batch; "
         f"batch._start_worker({str(path)!r}, '300MB', {str(tmp_path / 'spill')!r}); "
-        "print(os.getpid(), *batch._worker_conn.execute(\"select current_setting('memory_limit'), "
+        "c = batch._worker_conn; c.execute(\"set preserve_insertion_order = false\"); "
+        # a sort bigger than the worker's limit must spill into its folder (the root did not exist)
+        "n = c.execute(\"select count(*) from (select i, repeat('x', 64) || i as s from range(6000000) t(i) "
+        "order by s desc)\").fetchone()[0]; "
+        "print(os.getpid(), n, *c.execute(\"select current_setting('memory_limit'), "
         "current_setting('temp_directory')\").fetchone(), sep='|')")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1]).stdout.strip().splitlines()[-1]
-    pid, limit, temp = out.split("|")
+    pid, n, limit, temp = out.split("|")
+    assert n == "6000000"
     assert limit in ("286.1 MiB", "300.0 MB") and temp == str(tmp_path / "spill" / f"report-worker-{pid}")
     assert not (tmp_path / "spill" / f"report-worker-{pid}").exists()   # removed at exit
 
