@@ -5,9 +5,9 @@ stage by stage in dependency order: raw sources (unpartitioned), then the models
 same-grain stages as their dependencies allow (daily range / unpartitioned / weekly / monthly;
 see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: the newest
 period of each grain by default, every period with ``"all"``). Every daily stage is ONE
-single-run backfill over the whole date range. The
-runs are recorded in the project's Dagster instance (``<project>/.dagster``), so
-``dagster dev`` shows them, their checks and lineage afterwards.
+single-run backfill over the whole date range. The runs are recorded in the project's Dagster
+instance (``<project>/.dagster``), so ``dagster dev`` shows them, their checks and lineage
+afterwards.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
             else:
                 after = max(after, i)
         first = max(after + 1, same)
-        j = next((k for k in range(max(first, 0), len(stages)) if stages[k][0] == spec.grain), None)
+        j = next((k for k in range(first, len(stages)) if stages[k][0] == spec.grain), None)
         if j is None:
             stages.append((spec.grain, []))
             j = len(stages) - 1

@@ -673,7 +673,8 @@ def _is_parse_error(exc: Exception) -> bool:
     return "Malformed JSON" in str(exc)
 
 
-def _is_shape_error(exc: Exception) -> bool:
+def is_shape_error(exc: Exception) -> bool:
+    """A DuckDB JSON read that failed because a record does not fit the typed columns."""
     return "JSON transform error" in str(exc)
 
 
@@ -688,7 +689,7 @@ def read_array_robust(cur: duckdb.DuckDBPyConnection, array_path: Path | list[Pa
     try:
         read_array_file(cur, array_path, table, columns)
     except duckdb.Error as exc:
-        if not _is_shape_error(exc):
+        if not is_shape_error(exc):
             raise
         read_array_file(cur, array_path, table, columns, fallback=True)
         fallback = True

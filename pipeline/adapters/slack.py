@@ -208,25 +208,24 @@ def _read_day_files(conn, files: list[str], typed: bool = True) -> str:
     on a scratch cursor, outside the loader's transaction, which a failed statement would abort.
     """
     cols = json.loads(_MESSAGE_SCHEMA)
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
+    columns = jsonstream.columns_sql(cols)
     fields = ", ".join(f'"{k}"' for k in cols)
     name = jsonstream.scratch_name("slack_days")
     table = jsonstream.scratch_table(name)
     cur = jsonstream.scratch_cursor(conn)
+    typed_read = f"""create or replace table {table} as
+        select filename, struct_pack({fields}) as r
+        from read_json($files, format='array', columns={columns}, filename=true)"""
+    tolerant_read = f"""create or replace table {table} as
+        select filename, json_transform(m, '{_MESSAGE_SCHEMA}') as r
+        from read_json($files, format='array', records=false, columns={{'m': 'JSON'}}, filename=true)"""
     try:
         try:
-            if not typed:       # (tests: the tolerant path on its own)
-                raise duckdb.InvalidInputException("JSON transform error: typed read not wanted")
-            cur.execute(f"""create or replace table {table} as
-                select filename, struct_pack({fields}) as r
-                from read_json($files, format='array', columns={columns}, filename=true)""", {"files": files})
+            cur.execute(typed_read if typed else tolerant_read, {"files": files})
         except duckdb.Error as exc:
-            if "JSON transform error" not in str(exc):
+            if not typed or not jsonstream.is_shape_error(exc):
                 raise
-            cur.execute(f"""create or replace table {table} as
-                select filename, json_transform(m, '{_MESSAGE_SCHEMA}') as r
-                from read_json($files, format='array', records=false, columns={{'m': 'JSON'}}, filename=true)""",
-                        {"files": files})
+            cur.execute(tolerant_read, {"files": files})
     finally:
         cur.close()
     conn.execute(f"create or replace temp view _slack_read as select rowid as pos, filename, r from {table}")

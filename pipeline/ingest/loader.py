@@ -104,15 +104,6 @@ def remember_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, uni
                  {"s": source, "p": rel, "g": _signature(unit), "f": file_id})
 
 
-def unit_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path) -> str:
-    """The content hash of a unit: remembered (:func:`known_file_id`) or computed now."""
-    file_id = known_file_id(conn, source, rel, unit)
-    if file_id is None:
-        file_id = content_hash(unit)
-        remember_file_id(conn, source, rel, unit, file_id)
-    return file_id
-
-
 def _is_loaded(conn, source: str, file_id: str) -> bool:
     return conn.execute("select count(*) from raw.files where source = $s and file_id = $f and status = 'loaded'",
                         {"s": source, "f": file_id}).fetchone()[0] > 0
@@ -181,11 +172,11 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
         adapter.load_export(ctx)
         if pending:
             file_id = pending.result()
-            remember_file_id(conn, source.name, rel, unit, file_id)
             if _is_loaded(conn, source.name, file_id):    # the same content, loaded before
                 conn.execute("rollback")
                 remember_file_id(conn, source.name, rel, unit, file_id)
                 return UnitResult(rel, "skipped")
+            remember_file_id(conn, source.name, rel, unit, file_id)
         # A new version of an export at the same path replaces the old one; a failed earlier
         # attempt of the same content is retried from scratch.
         _delete_unit_rows(conn, source.name, "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id})
