@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipeline.build import model_params
+from pipeline.build import model_inputs
 from pipeline.model_registry import MODELS, ModelSpec
 from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
@@ -66,22 +66,24 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
     def _model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                community: CommunityConfigResource) -> dg.MaterializeResult:
         config = community.load()
-        extra = model_params(config.timezone)
+        extra, fragments = model_inputs(config.timezone, config.interest_tags)
         with warehouse.get_connection() as conn:
             if spec.grain is None:
-                meta = materialize(conn, spec.model, extra=extra)
+                meta = materialize(conn, spec.model, extra=extra, fragments=fragments)
                 windows = "all"
             else:
                 window = context.partition_time_window    # the whole range during a backfill
                 start, end = window.start.date(), window.end.date()
                 if spec.grain == "daily":
-                    meta = materialize(conn, spec.model, period_start=start, period_end=end, extra=extra)
+                    meta = materialize(conn, spec.model, period_start=start, period_end=end, extra=extra,
+                                       fragments=fragments)
                     window_rows = meta["window_rows"]
                 else:
                     window_rows = 0
                     for period in periods_between(spec.grain, start, end - _ONE_DAY, complete_only=False):
                         meta = materialize(conn, spec.model, period_start=period.start, period_end=period.end,
-                                           extra={**extra, "grain": spec.grain, "period_key": period.key})
+                                           extra={**extra, "grain": spec.grain, "period_key": period.key},
+                                           fragments=fragments)
                         window_rows += meta["window_rows"]
                     meta["window_rows"] = window_rows
                 windows = f"{start} .. {end} (exclusive)"

@@ -10,30 +10,35 @@ from datetime import date, timedelta
 
 import duckdb
 
+from pipeline import interest_tags
 from pipeline.model_registry import MODELS, ModelSpec
 from pipeline.periods import periods_between
 from pipeline.sql_runner import materialize
 
 
-def model_params(timezone: str) -> dict:
-    return {"timezone": timezone}
+def model_inputs(timezone: str, tag_dictionary=None) -> tuple[dict, dict]:
+    """(parameters, SQL fragments) the models are built with: the community's time zone and the
+    interest-tag dictionary (``settings.interest_tags``; None = the packaged default)."""
+    tag_params, tag_fragments = interest_tags.model_inputs(tag_dictionary)
+    return {"timezone": timezone, **tag_params}, tag_fragments
 
 
-def build_model(conn: duckdb.DuckDBPyConnection, spec: ModelSpec, start: date, end: date, timezone: str) -> dict:
+def build_model(conn: duckdb.DuckDBPyConnection, spec: ModelSpec, start: date, end: date, timezone: str,
+                tag_dictionary=None) -> dict:
     """Materialize ``spec`` for local dates [start, end) (whole periods for weekly/monthly)."""
-    extra = model_params(timezone)
+    extra, fragments = model_inputs(timezone, tag_dictionary)
     if spec.grain is None:
-        return materialize(conn, spec.model, extra=extra)
+        return materialize(conn, spec.model, extra=extra, fragments=fragments)
     if spec.grain == "daily":
-        return materialize(conn, spec.model, period_start=start, period_end=end, extra=extra)
+        return materialize(conn, spec.model, period_start=start, period_end=end, extra=extra, fragments=fragments)
     meta = {}
     for period in periods_between(spec.grain, start, end - timedelta(days=1)):
         meta = materialize(conn, spec.model, period_start=period.start, period_end=period.end,
-                           extra={**extra, "grain": spec.grain, "period_key": period.key})
+                           extra={**extra, "grain": spec.grain, "period_key": period.key}, fragments=fragments)
     return meta
 
 
 def build_all(conn: duckdb.DuckDBPyConnection, start: date, end: date, timezone: str,
-              models: list[ModelSpec] | None = None) -> None:
+              models: list[ModelSpec] | None = None, tag_dictionary=None) -> None:
     for spec in models or MODELS:
-        build_model(conn, spec, start, end, timezone)
+        build_model(conn, spec, start, end, timezone, tag_dictionary)

@@ -51,7 +51,7 @@ class CommunityConfig:
     duckdb_threads: int
     quarantine_threshold: float     # share of quarantined rows per source above which a check fails
     # settings.interest_tags: keyword -> tag dictionary of the profile section, a YAML file (resolved path)
-    # or the mapping itself; None = pipeline/report/sections/interest_tags.yaml
+    # or the mapping itself; None = pipeline/interest_tags.yaml
     interest_tags: Path | dict | None = None
     # settings.duckdb_temp_directory: where DuckDB spills (default <warehouse folder>/.duckdb_tmp)
     duckdb_temp_directory: Path | None = None

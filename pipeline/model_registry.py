@@ -158,6 +158,10 @@ MODELS += [
                     "intermediate.person_lifecycle", "intermediate.person_days")),
     ModelSpec("marts/strategy/strategy_metrics_daily.sql", section="strategy", **MART_DAILY,
               deps=("marts.activity_daily", "marts.growth_daily", "marts.interaction_threads")),
+    # interest tags matched once per message when its day is modelled (the dictionary is a model
+    # input: pipeline/interest_tags.py), so a report sums days instead of matching its period's text
+    ModelSpec("marts/profile/interest_tags_daily.sql", section="profile", **MART_DAILY,
+              deps=("staging.members", "staging.messages")),
 ]
 
 # business sections (product.md §5.3, 5.7, 5.10-5.14): items of the team's inputs (unpartitioned, all

@@ -171,9 +171,11 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     if first > last:
         log(f"No data between {date_from} and {date_to}.")
         return summary
-    if first < config.history_start:
+    retag = _interest_tags_to_rematch(config, first, last)
+    earliest = min(first, date.fromisoformat(retag[0])) if retag else first
+    if earliest < config.history_start:
         # Partitions must cover the data: extend the history for this run.
-        config = dataclasses.replace(config, history_start=first)
+        config = dataclasses.replace(config, history_start=earliest)
         defs = build_definitions(config)
 
     daily_tags = {RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
@@ -187,6 +189,9 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
             tags = _period_tags(grain, first, last)
             if tags:
                 execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+    if retag:
+        execute(defs, [dg.AssetKey(["marts", "interest_tags_daily"])], {RANGE_START: retag[0], RANGE_END: retag[1]},
+                label=f"marts.interest_tags_daily [{retag[0]} .. {retag[1]}] (the interest-tag dictionary changed)")
 
     for grain in ("weekly", "monthly"):
         tags = _period_tags(grain, first, last)
@@ -205,6 +210,32 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
                 label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
         summary.documents += [report_dir(config, p) for p in periods]
     return summary
+
+
+def _interest_tags_to_rematch(config: CommunityConfig, first: date, last: date) -> tuple[str, str] | None:
+    """The date range of ``marts.interest_tags_daily`` to match again because the configured
+    interest-tag dictionary changed since its rows were matched, or None.
+
+    A run models the dates it covers; a daily run (``--from`` yesterday) would leave the history
+    matched with the old dictionary, and every report would then match its period's messages
+    itself (correct, but the slow path: pipeline/report/sections/_text.py). So when any row carries
+    another dictionary, the mart's dates outside [first, last] are matched again in this run."""
+    from pipeline.interest_tags import current_fingerprint
+
+    conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
+    try:
+        exists = conn.execute("select count(*) from duckdb_tables() where schema_name = 'marts' "
+                              "and table_name = 'interest_tags_daily' and database_name = current_database()"
+                              ).fetchone()[0]
+        if not exists:
+            return None
+        lo, hi = conn.execute("select min(date), max(date) from marts.interest_tags_daily where dictionary <> $d",
+                              {"d": current_fingerprint(config.interest_tags)}).fetchone()
+    finally:
+        conn.close()
+    if lo is None or (first <= lo and hi <= last):
+        return None                  # nothing stale, or all of it inside this run's dates anyway
+    return min(lo, first).isoformat(), max(hi, last).isoformat()
 
 
 def _period_tags(grain: str, first: date, last: date) -> dict | None:

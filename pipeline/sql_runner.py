@@ -5,7 +5,12 @@ grain; it becomes the asset description. Parameters are bound, never formatted:
 
 - ``$period_start`` (inclusive) and ``$period_end`` (exclusive): local dates of the window;
 - ``$timezone``: the community time zone (IANA name);
-- ``$period_key`` / ``$grain`` for period (weekly / monthly) models.
+- ``$period_key`` / ``$grain`` for period (weekly / monthly) models;
+- those of :func:`pipeline.build.model_inputs` (e.g. the interest-tag patterns).
+
+A ``{{ name }}`` marker is replaced by a SQL fragment our code generates (:func:`expand`): the
+interest-tag mart needs one function call per tag of a configurable dictionary. Fragments hold
+only SQL and parameter names, never values.
 
 Partitioned models replace their window in one transaction (delete window, insert), so a
 rerun or a backfill replaces and never appends twice. Unpartitioned models are rebuilt with
@@ -24,6 +29,7 @@ import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,16 @@ class SqlModel:
         return " ".join(lines)
 
 
+def expand(sql: str, fragments: dict | None) -> str:
+    """``sql`` with every ``{{ name }}`` marker replaced by ``fragments[name]``; a marker without
+    a fragment is an error naming it."""
+    fragments = fragments or {}
+    missing = sorted(set(_FRAGMENT.findall(sql)) - set(fragments))
+    if missing:
+        raise KeyError(f"SQL needs fragments {missing}")
+    return _FRAGMENT.sub(lambda m: fragments[m.group(1)], sql)
+
+
 def bind(sql: str, params: dict) -> dict:
     """Only the parameters the SQL uses (DuckDB rejects unused named parameters)."""
     used = set(_PARAM.findall(sql))
@@ -71,12 +87,13 @@ def bind(sql: str, params: dict) -> dict:
 
 
 def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_start: date | None = None,
-                period_end: date | None = None, extra: dict | None = None) -> dict:
+                period_end: date | None = None, extra: dict | None = None,
+                fragments: dict | None = None) -> dict:
     """Materialize one model (a window of it when partitioned). Returns metadata.
 
     The whole operation is one transaction: a failure leaves the previous state intact.
     """
-    sql = model.sql
+    sql = expand(model.sql, fragments)
     params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
     conn.execute(f"create schema if not exists {model.schema}")
     if model.time_column is not None:

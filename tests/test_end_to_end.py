@@ -9,6 +9,7 @@ metrics.json.
 from __future__ import annotations
 
 import json
+from datetime import date as D
 import textwrap
 from pathlib import Path
 
@@ -193,3 +194,34 @@ def test_raw_equals_staged_plus_quarantined_plus_duplicates(project):
     duplicates = loaded - staged
     assert (read, quarantined, duplicates) == (9, 0, 1)   # m5 read twice
     assert read == staged + quarantined + duplicates
+
+
+def test_a_changed_tag_dictionary_is_matched_again_over_the_history(project, tmp_path, capsys):
+    """A daily run (--from the last day) after settings.interest_tags changed matches every modelled
+    day again, so the mart holds one dictionary and the reports can read it."""
+    import shutil
+
+    from pipeline.interest_tags import fingerprint, load_tags
+
+    src_root, _ = project
+    root = tmp_path / "copy"
+    shutil.copytree(src_root, root)
+    config = root / "community.yaml"
+    tags = {"greeting": ["hello", "hi"], "newcomer": ["新来"]}
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "settings:\n  interest_tags: {greeting: [hello, hi], newcomer: [新来]}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["run", "--config", str(config), "--from", "2026-03-08"]) == 0
+    assert "marts.interest_tags_daily [2026-03-02 .. 2026-03-08] (the interest-tag dictionary changed)" \
+        in capsys.readouterr().out
+    # m1 "hello <b>world</b>" (alice, 23:59 local on Mar 2), m2 "hi alice" (bob, 00:01 local on Mar 3),
+    # m7 "你好，我是新来的" (eve, Mar 5); m3 is the bot's, m4 a system message
+    assert query(root, "select date, person_key, tag_key, messages from marts.interest_tags_daily "
+                       "where tag_key is not null order by all") == [
+        (D(2026, 3, 2), "forum:alice", "greeting", 1), (D(2026, 3, 3), "forum:bob", "greeting", 1),
+        (D(2026, 3, 5), "forum:eve", "newcomer", 1)]
+    assert query(root, "select distinct dictionary from marts.interest_tags_daily") == [
+        (fingerprint(load_tags(tags)),)]
+    # the next daily run has nothing to match again
+    assert main(["run", "--config", str(config), "--from", "2026-03-08"]) == 0
+    assert "dictionary changed" not in capsys.readouterr().out

@@ -393,3 +393,16 @@ def test_kpi_models_share_one_sql_body():
     weekly = (SQL_DIR / "marts/kpis/kpis_weekly.sql").read_text(encoding="utf-8")
     monthly = (SQL_DIR / "marts/kpis/kpis_monthly.sql").read_text(encoding="utf-8")
     assert weekly == monthly
+
+
+def test_sql_fragments_are_expanded_and_required():
+    from pipeline.build import model_inputs
+    from pipeline.sql_runner import expand
+
+    assert expand("select {{ cols }} from t -- {{cols}}", {"cols": "a, b"}) == "select a, b from t -- a, b"
+    with pytest.raises(KeyError, match="fragments \\['cols'\\]"):
+        expand("select {{ cols }} from t", {})
+    # the interest-tag fragment names parameters only: the patterns (member-configured text) are bound
+    params, fragments = model_inputs("UTC", {"x": ["it's 'quoted'"], "y": ["大模型"]})
+    assert fragments == {"tag_flags": "cast([regexp_matches(text, $tag_0), regexp_matches(text, $tag_1)] as boolean[])"}
+    assert params["tag_0"] == "(^|[^a-z0-9_])(?:it's 'quoted')($|[^a-z0-9_])" and params["tag_keys"] == ["x", "y"]

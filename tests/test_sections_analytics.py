@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from pipeline import warehouse
+from pipeline import interest_tags, warehouse
 from pipeline.build import build_all, build_model
 from pipeline.config import load_config
 from pipeline.ingest.schema import create_raw_tables
@@ -44,7 +44,7 @@ from pipeline.report.i18n import METRIC_KINDS, SECTION_TITLES, Formatter
 from pipeline.report.render import md_escape, render_report
 from pipeline.report.sections import SectionContext
 from pipeline.report.sections import _text, extras, next_plan, outlook, profile, recommendations, strategy
-from tests.builders import Raw, at, build, connect
+from tests.builders import Raw, at, build, connect, rows
 
 TZ = "Asia/Shanghai"
 W0 = period_containing("weekly", date(2026, 2, 23))     # join week
@@ -296,6 +296,91 @@ def test_interest_tags_overriding_dictionary(bare, tmp_path):
     assert cfg.interest_tags == {"ops": ["Docker"]}
     with pytest.raises(_text.TagDictionaryError, match="tag 'x'"):
         _text.load_tags({"x": []})
+
+
+def test_interest_tag_mart_rows(bare):
+    # W1 of the hand-built community, default dictionary: one row per person-day with member messages
+    # (tag NULL: messages, tagged_messages) and one per tag they carry; the bot's and the system
+    # message never count, b's "he said hi" is a member message without a tag
+    assert rows(bare, "select date, person_key, tag_key, messages, tagged_messages from marts.interest_tags_daily "
+                      "where date between '2026-03-02' and '2026-03-08' order by all") == [
+        (date(2026, 3, 2), "forum:a", "ai", 1, 1), (date(2026, 3, 2), "forum:a", None, 1, 1),
+        (date(2026, 3, 2), "forum:b", None, 1, 0),
+        (date(2026, 3, 2), "forum:e", "ai", 1, 1), (date(2026, 3, 2), "forum:e", None, 1, 1),
+        (date(2026, 3, 3), "forum:a", "ai", 1, 1), (date(2026, 3, 3), "forum:a", None, 1, 1),
+        (date(2026, 3, 4), "forum:a", "ai", 1, 1), (date(2026, 3, 4), "forum:a", None, 1, 1),
+        (date(2026, 3, 5), "forum:a", "frontend", 1, 1), (date(2026, 3, 5), "forum:a", None, 1, 1),
+        (date(2026, 3, 6), "forum:b", "ai", 1, 1), (date(2026, 3, 6), "forum:b", None, 1, 1),
+        (date(2026, 3, 8), "forum:c", "rust", 1, 1), (date(2026, 3, 8), "forum:c", None, 1, 1)]
+    assert rows(bare, "select distinct dictionary from marts.interest_tags_daily") == [
+        (interest_tags.fingerprint(_text.load_tags()),)]
+
+
+def test_interest_tag_mart_sums_a_person_day(tmp_path):
+    """Several messages and tags in one person-day, a local date that is not the UTC date, the
+    dictionary of the model inputs, an unreadable dictionary, and a rebuild that replaces."""
+    conn = connect(tmp_path / "warehouse.duckdb")
+    r = Raw(conn)
+    r.user("forum", "bot1", is_bot=True)
+    r.message("forum", "m1", "a", at(2026, 3, 2, 0, 30), text="大模型 和 React")      # 2026-03-01 16:30 UTC
+    r.message("forum", "m2", "a", at(2026, 3, 2, 9), text="an llm, again")
+    r.message("forum", "m3", "a", at(2026, 3, 2, 10), text="hello")
+    r.message("forum", "m4", "a", at(2026, 3, 2, 11), text="   ")                    # no text: not counted
+    r.message("forum", "m5", "bot1", at(2026, 3, 2, 12), text="大模型")
+    r.message("forum", "m6", "a", at(2026, 3, 3, 23, 59), text="rust")
+    spec = next(m for m in MODELS if m.relation == "marts.interest_tags_daily")
+    mine = {"ai": ["大模型", "LLM"], "web": ["react"], "systems": ["Rust"]}
+    for _ in range(2):                                  # the second build replaces the window
+        for dep in ("staging/members.sql", "staging/messages.sql"):
+            build_model(conn, next(m for m in MODELS if m.path == dep), date(2026, 3, 1), date(2026, 3, 5), TZ)
+        build_model(conn, spec, date(2026, 3, 1), date(2026, 3, 5), TZ, tag_dictionary=mine)
+    assert rows(conn, "select date, person_key, tag_key, messages, tagged_messages, dictionary "
+                      "from marts.interest_tags_daily order by all") == [
+        (date(2026, 3, 2), "forum:a", "ai", 2, 2, fp := interest_tags.fingerprint(_text.load_tags(mine))),
+        (date(2026, 3, 2), "forum:a", "web", 1, 1, fp),
+        (date(2026, 3, 2), "forum:a", None, 3, 2, fp),
+        (date(2026, 3, 3), "forum:a", "systems", 1, 1, fp),
+        (date(2026, 3, 3), "forum:a", None, 1, 1, fp)]
+    week = period_containing("weekly", date(2026, 3, 2))
+    assert _text.period_tag_counts(conn, week, _text.load_tags(mine), 4) == _text.tag_counts(
+        conn, week, _text.load_tags(mine)) == ({"ai": {"persons": 1, "messages": 2}, "web": {"persons": 1, "messages": 1},
+                                                "systems": {"persons": 1, "messages": 1}}, {"persons": 1, "messages": 3})
+    # a dictionary that cannot be read: member messages are still counted, no tag, marked "invalid"
+    build_model(conn, spec, date(2026, 3, 1), date(2026, 3, 5), TZ, tag_dictionary={"broken": []})
+    assert rows(conn, "select date, tag_key, messages, tagged_messages, dictionary from marts.interest_tags_daily "
+                      "order by all") == [(date(2026, 3, 2), None, 3, 0, "invalid"),
+                                          (date(2026, 3, 3), None, 1, 0, "invalid")]
+    conn.close()
+
+
+def test_period_tag_counts_read_the_mart_only_when_it_can_answer(bare, caplog):
+    tags, texts = _text.load_tags(), _text.member_text_count(bare, W1)
+    expected = _text.tag_counts(bare, W1, tags)
+    bare.execute("begin transaction")
+    try:
+        # the mart answers: a changed mart row shows (what the report reads is the mart)
+        bare.execute("update marts.interest_tags_daily set messages = 10 "
+                     "where date = '2026-03-08' and tag_key = 'rust'")
+        by_tag, total = _text.period_tag_counts(bare, W1, tags, texts)
+        assert by_tag["rust"] == {"persons": 1, "messages": 10} and by_tag["ai"] == expected[0]["ai"]
+        assert total == expected[1] and not caplog.records
+        # another dictionary than the mart's: the period's messages are matched instead
+        override = _text.load_tags(OVERRIDE_TAGS)
+        assert _text.period_tag_counts(bare, W1, override, texts) == _text.tag_counts(bare, W1, override)
+        assert "built with another interest-tag dictionary" in caplog.text
+        # a day missing from the mart: its member messages do not add up
+        caplog.clear()
+        bare.execute("delete from marts.interest_tags_daily where date = '2026-03-06'")
+        assert _text.period_tag_counts(bare, W1, tags, texts) == expected
+        assert texts == 8 and f"it holds 7 of the period's {texts} member messages" in caplog.text
+        # no mart at all (a warehouse modelled before it existed)
+        caplog.clear()
+        bare.execute("drop table marts.interest_tags_daily")
+        assert _text.period_tag_counts(bare, W1, tags, texts) == expected
+        assert "it does not exist" in caplog.text
+    finally:
+        bare.execute("rollback")
+    assert rows(bare, "select sum(messages) from marts.interest_tags_daily where tag_key = 'rust'") == [(1,)]
 
 
 def test_profile_section_uses_the_override(bare, config):

@@ -12,10 +12,13 @@ the period's texts, unnests the tokens and does the counting (mentions, messages
 persons). Only one period's member messages go through Python, and only their text, at most
 ``KEYWORD_SAMPLE`` of them (a fixed hash-ordered sample beyond that, said in the report).
 
-Interest tags. A keyword -> tag dictionary (``interest_tags.yaml`` beside this file, or
-``settings.interest_tags`` of community.yaml) is compiled into one regular expression per tag
-(Chinese keywords as substrings, Latin keywords as whole words, case-insensitive); DuckDB matches
-the period's member messages against it and counts persons and messages per tag.
+Interest tags. The keyword -> tag dictionary (pipeline/interest_tags.py: ``interest_tags.yaml``
+or ``settings.interest_tags`` of community.yaml) is compiled into one regular expression per tag
+(Chinese keywords as substrings, Latin keywords as whole words, case-insensitive). Each message is
+matched when its day is modelled (``marts.interest_tags_daily``); a period's counts are sums over
+its days (:func:`period_tag_counts`). Where the mart cannot answer for the period (not built, built
+with another dictionary, or missing days), DuckDB matches the period's member messages directly
+(:func:`tag_counts`): same numbers, one regex pass over the period's text.
 """
 
 from __future__ import annotations
@@ -23,22 +26,20 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from pipeline.interest_tags import CJK as _CJK
+from pipeline.interest_tags import DEFAULT_TAGS, Tag, TagDictionaryError, fingerprint, load_tags, tag_pattern
 from pipeline.periods import Period
-from pipeline.report.sections._util import query_text, run_sql
+from pipeline.report.sections._util import query_text, run_sql, table_exists
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_TAGS = HERE / "interest_tags.yaml"
 UDF_NAME = "cr_segment"
 USER_WORD_FREQ = 10_000
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9+#._\-]*|[0-9]+[a-z][a-z0-9+#._\-]*")
 _NOISE = re.compile(
     r"https?://\S+|www\.\S+"            # links
@@ -48,6 +49,9 @@ _NOISE = re.compile(
     r"|`[^`]*`",                        # inline code: error messages are not topics
     re.IGNORECASE)
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+__all__ = ["Tag", "TagDictionaryError", "load_tags", "tag_pattern"]   # re-exported for the sections
 
 
 def _word_list(path: Path) -> list[str]:
@@ -148,73 +152,6 @@ def member_text_count(conn: duckdb.DuckDBPyConnection, period: Period) -> int:
 # interest tags
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Tag:
-    key: str
-    names: tuple[tuple[str, str], ...]       # (language, display name)
-    keywords: tuple[str, ...]
-
-    def name(self, language: str) -> str:
-        return dict(self.names).get(language, self.key)
-
-
-class TagDictionaryError(ValueError):
-    """An interest-tag dictionary that cannot be used; the message says where and why."""
-
-
-def parse_tags(mapping, where: str) -> list[Tag]:
-    if not isinstance(mapping, dict) or not mapping:
-        raise TagDictionaryError(f"{where}: expected a non-empty mapping tag -> keywords")
-    tags = []
-    for key, spec in mapping.items():
-        names: dict[str, str] = {}
-        if isinstance(spec, dict):
-            keywords = spec.get("keywords")
-            names = {lang: str(spec[lang]) for lang in ("zh", "en") if spec.get(lang)}
-        else:
-            keywords = spec
-        if isinstance(keywords, str):
-            keywords = [keywords]
-        if not isinstance(keywords, list) or not keywords:
-            raise TagDictionaryError(f"{where}: tag {key!r}: expected a list of keywords")
-        clean = tuple(dict.fromkeys(str(k).strip() for k in keywords if str(k).strip()))
-        if not clean:
-            raise TagDictionaryError(f"{where}: tag {key!r}: no keywords")
-        tags.append(Tag(str(key), tuple(sorted(names.items())), clean))
-    return tags
-
-
-def load_tags(source=None) -> list[Tag]:
-    """The tag dictionary: ``source`` is None (the packaged default), a YAML path, or a mapping."""
-    if source is None:
-        source = DEFAULT_TAGS
-    if isinstance(source, dict):
-        return parse_tags(source, "settings.interest_tags")
-    path = Path(source)
-    try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TagDictionaryError(f"{path}: cannot read the interest-tag dictionary: {exc}") from exc
-    return parse_tags(mapping, str(path))
-
-
-_REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
-_WORD_EDGE = "[^a-z0-9_]"
-
-
-def _escape(keyword: str) -> str:
-    return _REGEX_SPECIAL.sub(r"\\\1", keyword.lower())
-
-
-def tag_pattern(tag: Tag) -> str:
-    """One RE2 pattern over lower-cased text for all of a tag's keywords: Chinese keywords anywhere,
-    Latin ones as whole words (not preceded or followed by a letter, digit or underscore)."""
-    cjk = [_escape(k) for k in tag.keywords if _CJK.search(k)]
-    latin = [_escape(k) for k in tag.keywords if not _CJK.search(k)]
-    parts = cjk + ([f"(^|{_WORD_EDGE})(?:{'|'.join(latin)})($|{_WORD_EDGE})"] if latin else [])
-    return "|".join(parts)
-
-
 def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag]) -> tuple[dict[str, dict], dict]:
     """({tag key: {persons, messages}}, {persons, messages} with any tag) for the period.
 
@@ -224,7 +161,8 @@ def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag])
     every message), and "any tag" is the OR of those matches. The generated SQL holds only
     column names made from the tags' positions; the patterns are parameters. (It replaced one
     query per tag plus one with all patterns: the texts were read, joined and lower-cased
-    ``len(tags) + 1`` times and matched ``2 * len(tags)`` times.)
+    ``len(tags) + 1`` times and matched ``2 * len(tags)`` times.) ``texts`` has one row per
+    message, so a tag's messages are a plain count.
     """
     if not tags:                                   # load_tags never returns none; be explicit anyway
         return {}, {"persons": 0, "messages": 0}
@@ -232,7 +170,7 @@ def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag])
     any_tag = " or ".join(f"tag_{i}" for i in range(len(tags)))
     counts = ",\n    ".join(
         f"count(distinct person_key) filter (where {cond}) as persons_{name},\n    "
-        f"count(distinct message_key) filter (where {cond}) as messages_{name}"
+        f"count(*) filter (where {cond}) as messages_{name}"
         for name, cond in [*((str(i), f"tag_{i}") for i in range(len(tags))), ("any", any_tag)])
     sql = over_member_texts(
         "lowered as (\n    select message_key, person_key, lower(text) as text from texts\n),\n\n"
@@ -244,3 +182,36 @@ def tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag])
     by_tag = {t.key: {"persons": values[f"persons_{i}"], "messages": values[f"messages_{i}"]}
               for i, t in enumerate(tags)}
     return by_tag, {"persons": values["persons_any"], "messages": values["messages_any"]}
+
+
+def period_tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: list[Tag],
+                      member_messages: int) -> tuple[dict[str, dict], dict]:
+    """:func:`tag_counts` of the period, from ``marts.interest_tags_daily`` when it can answer.
+
+    It can when it exists, every row of the period was matched with this dictionary
+    (:func:`pipeline.interest_tags.fingerprint`) and its member messages add up to
+    ``member_messages``, the period's count from the messages themselves (a day not modelled yet,
+    or modelled before its messages changed, would not). Otherwise the period's text is matched
+    here, and the log says why."""
+    if not tags:
+        return {}, {"persons": 0, "messages": 0}
+    why = "it does not exist"
+    if table_exists(conn, "marts", "interest_tags_daily"):
+        rows = run_sql(conn, query_text("interest_tags_period"),
+                       {"period_start": period.start, "period_end": period.end, "dictionary": fingerprint(tags)})
+        by_key = {r["tag_key"]: r for r in rows}
+        counted = by_key.get(None, {}).get("messages") or 0
+        if any(r["other_dictionary_rows"] for r in rows):
+            why = "it was built with another interest-tag dictionary"
+        elif counted != member_messages:
+            why = f"it holds {counted} of the period's {member_messages} member messages"
+        else:
+            zero = {"persons": 0, "messages": 0}
+            by_tag = {t.key: ({"persons": by_key[t.key]["persons"], "messages": by_key[t.key]["messages"]}
+                              if t.key in by_key else dict(zero)) for t in tags}
+            total = by_key[None]
+            return by_tag, {"persons": total["persons"], "messages": total["tagged_messages"]}
+    log.warning("interest tags of %s %s: marts.interest_tags_daily not used (%s); matching the period's "
+                "messages instead (rebuild the mart's daily partitions to make this fast again)",
+                period.grain, period.key, why)
+    return tag_counts(conn, period, tags)

@@ -3,9 +3,9 @@
 - Distributions by region, gender, age band and acquisition channel over the persons who are
   members at the period's end (``marts.profile_distribution_<grain>``; the attributes come from the
   ``member_profiles`` input through ``staging.members``). Without profiles the section says so.
-- Interest tags: a configurable keyword -> tag dictionary (``interest_tags.yaml`` beside this file,
-  or ``settings.interest_tags``) matched against the period's member messages; persons and
-  messages per tag, this period and the previous one (see ``_text.py``).
+- Interest tags: a configurable keyword -> tag dictionary (``pipeline/interest_tags.yaml``, or
+  ``settings.interest_tags``) matched against the period's member messages; persons and
+  messages per tag, this period and the previous one (``marts.interest_tags_daily``; see ``_text.py``).
 
 KPIs: ``profile_coverage`` (share of members with any profile attribute) and ``tagged_members``
 (persons whose messages carry at least one tag; None when the period has no member messages).
@@ -52,12 +52,12 @@ def interest_tags(ctx: SectionContext):
         tags = _text.load_tags(ctx.config.interest_tags)
     except _text.TagDictionaryError as exc:
         return [], {}, None, {}, None, str(exc)
-    current = previous = (None, None)
-    if _text.member_text_count(ctx.conn, ctx.period):
-        current = _text.tag_counts(ctx.conn, ctx.period, tags)
-    if _text.member_text_count(ctx.conn, ctx.period.previous()):
-        previous = _text.tag_counts(ctx.conn, ctx.period.previous(), tags)
-    return tags, current[0] or {}, current[1], previous[0] or {}, previous[1], None
+    counts = []
+    for period in (ctx.period, ctx.period.previous()):
+        texts = _text.member_text_count(ctx.conn, period)
+        counts.append(_text.period_tag_counts(ctx.conn, period, tags, texts) if texts else (None, None))
+    (current, total), (before, total_before) = counts
+    return tags, current or {}, total, before or {}, total_before, None
 
 
 @section("profile")
