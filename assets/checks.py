@@ -3,18 +3,27 @@
 Checks are blocking: a critical expectation failing (e.g. a duplicated message_key) would
 make a wrong report, so it stops everything downstream in the run. Warning-severity
 expectations are recorded as WARN and let the run go on.
+
+A daily-partitioned staging table is validated on the dates its run wrote (the run's partition
+tags), so a daily update checks one day and not the whole history; its unique keys are still
+checked against the rest of the table (``gx_runner.Window``). A run without partition tags
+validates the whole table.
 """
 
+from datetime import date, timedelta
 
 import dagster as dg
+from dagster._core.storage.tags import (ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG,
+                                        PARTITION_NAME_TAG)
 
 from pipeline.config import SourceConfig
-from pipeline.quality.gx_runner import SuiteOutcome, validate_table
+from pipeline.model_registry import MODELS
+from pipeline.quality.gx_runner import SuiteOutcome, Window, validate_table
 from pipeline.quality.suites import RAW_SUITES, STAGING_SUITES
 from pipeline.resources import WarehouseResource
 
 
-def outcome_to_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def outcome_to_result(outcome: SuiteOutcome, extra_metadata: dict | None = None) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if outcome.critical else dg.AssetCheckSeverity.WARN,
@@ -24,18 +33,35 @@ def outcome_to_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
             "evaluated_expectations": outcome.evaluated,
             "failed_expectations": dg.MetadataValue.json(outcome.failed),
             "gx_errors": dg.MetadataValue.json(outcome.errors),
+            **(extra_metadata or {}),
         },
     )
 
 
+def run_window(tags: dict, time_column: str) -> Window | None:
+    """The local dates a daily run wrote, from its partition tags (a range run or one partition)."""
+    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
+    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    if not first or not last:
+        return None
+    return Window(time_column, date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1))
+
+
 def _staging_check(table: str, suite_factory) -> dg.AssetChecksDefinition:
     schema, name = table.split(".")
+    spec = next((m for m in MODELS if m.relation == table), None)
+    daily_column = spec.time_column if spec is not None and spec.grain == "daily" else None
+    scope = "the dates its run wrote" if daily_column else "the whole table"
 
     @dg.asset_check(asset=dg.AssetKey([schema, name]), name=f"{schema}_{name}_gx_suite", blocking=True,
-                    description=f"Great Expectations suite {suite_factory().name} on {table}.", pool="duckdb")
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return outcome_to_result(validate_table(warehouse.path, table, suite_factory(),
-                                                memory_limit=warehouse.memory_limit, threads=warehouse.threads))
+                    description=f"Great Expectations suite {suite_factory().name} on {table} ({scope}).",
+                    pool="duckdb")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        window = run_window(context.run.tags, daily_column) if daily_column else None
+        outcome = validate_table(warehouse.path, table, suite_factory(), window=window,
+                                 memory_limit=warehouse.memory_limit, threads=warehouse.threads)
+        rows = f"{window.column} in [{window.start}, {window.end})" if window else "all"
+        return outcome_to_result(outcome, {"validated_rows": dg.MetadataValue.text(rows)})
 
     return _check
 

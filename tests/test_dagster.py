@@ -78,12 +78,20 @@ def test_partition_rerun_and_backfill_are_idempotent(config):
         finally:
             conn.close()
 
-    assert _materialize(defs, staging, instance, tags=range_tags).success      # single-run backfill
+    def validated(result) -> str:
+        (evaluation,) = [e for e in result.get_asset_check_evaluations()
+                         if e.check_name == "staging_messages_gx_suite"]
+        assert evaluation.passed
+        return evaluation.metadata["validated_rows"].value
+
+    result = _materialize(defs, staging, instance, tags=range_tags)      # single-run backfill
+    assert result.success and validated(result) == "local_date in [2026-03-02, 2026-03-09)"
     full = snapshot()
     assert len(full) == 8
     assert _materialize(defs, staging, instance, tags=range_tags).success      # the same backfill again
     assert snapshot() == full
-    assert _materialize(defs, staging, instance, partition_key="2026-03-04").success   # one partition again
+    result = _materialize(defs, staging, instance, partition_key="2026-03-04")  # one partition again
+    assert result.success and validated(result) == "local_date in [2026-03-04, 2026-03-05)"
     assert snapshot() == full
     day = [r for r in full if r[1] == date(2026, 3, 4)]
     assert [r[0] for r in day] == ["forum:m5", "forum:m6"]
@@ -150,3 +158,41 @@ def test_runner_stages_respect_dependencies_in_few_runs():
             assert before < here or (before == here and grain[dep.relation] == spec.grain), (spec.relation, dep)
     consecutive = 1 + sum(1 for a, b in zip(MODELS, MODELS[1:]) if a.grain != b.grain)
     assert len(stages) <= consecutive - 5                              # 10 runs where 18 were
+
+
+def test_a_window_is_validated_with_its_keys_checked_against_the_whole_table(tmp_path):
+    """gx_runner.Window: the suite sees only the window's rows, and a key of the window found in a
+    row outside it fails like a duplicate inside it would."""
+    from pipeline.quality.gx_runner import Window, validate_table
+    from pipeline.quality.suites import STAGING_SUITES
+
+    db = tmp_path / "w.duckdb"
+    conn = duckdb.connect(str(db))
+    conn.execute("create schema staging")
+    conn.execute("""create table staging.messages as select * from (values
+        ('k1', timestamptz '2026-03-01 02:00:00+00', date '2026-03-01', 'message', 'p1', 5),
+        ('k2', timestamptz '2026-03-02 02:00:00+00', date '2026-03-02', 'message', 'p1', 5),
+        ('k3', timestamptz '2026-03-02 03:00:00+00', date '2026-03-02', 'reply', null, 5))
+        as t (message_key, sent_at, local_date, kind, person_key, text_length)""")
+    conn.close()
+    suite = STAGING_SUITES["staging.messages"]
+
+    def failed(window):
+        outcome = validate_table(str(db), "staging.messages", suite(), window=window)
+        assert not outcome.errors
+        return sorted((f["expectation"], f["column"], f["unexpected_count"]) for f in outcome.failed)
+
+    march_1 = Window("local_date", date(2026, 3, 1), date(2026, 3, 2))
+    march_2 = Window("local_date", date(2026, 3, 2), date(2026, 3, 3))
+    assert failed(march_1) == []                              # k3's NULL person_key is not in the window
+    assert failed(march_2) == [("expect_column_values_to_not_be_null", "person_key", 1)]
+    conn = duckdb.connect(str(db))
+    conn.execute("update staging.messages set person_key = 'p2' where message_key = 'k3'")
+    conn.execute("insert into staging.messages values ('k2', timestamptz '2026-03-01 05:00:00+00', "
+                 "date '2026-03-01', 'message', 'p1', 5)")                      # k2 again, on another day
+    conn.close()
+    assert failed(march_2) == [("unexpected_rows_expectation", None, None)]       # found outside the window
+    assert failed(march_1) == [("unexpected_rows_expectation", None, None)]
+    assert failed(None) == [("expect_column_values_to_be_unique", "message_key", 2)]
+    with pytest.raises(ValueError, match="invalid window"):
+        Window("local_date; drop table x", date(2026, 3, 1), date(2026, 3, 2)).condition()

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from pipeline.quality import gx_duck_patch  # noqa: F401  (must be imported before validating)
 
 import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
 
 from pipeline.warehouse import connection_config, temp_directory_for  # noqa: E402
 
@@ -55,13 +57,53 @@ def _gx_errors(result) -> list[str]:
     return errs
 
 
+@dataclass(frozen=True)
+class Window:
+    """The rows of a partitioned table a run wrote: ``column`` in [start, end)."""
+    column: str
+    start: date
+    end: date
+
+    def condition(self, alias: str | None = None) -> str:
+        # GX query assets take no bound parameters: the column comes from our model registry and
+        # the bounds are `date` objects (their ISO form is all that is formatted), both re-checked.
+        if not _IDENTIFIER.fullmatch(self.column) or not all(type(d) is date for d in (self.start, self.end)):
+            raise ValueError(f"invalid window {self!r}")
+        col = f"{alias}.{self.column}" if alias else self.column
+        return f"{col} >= date '{self.start.isoformat()}' and {col} < date '{self.end.isoformat()}'"
+
+
+def _keys_unique_outside(suite: gx.ExpectationSuite, table: str, window: Window) -> list:
+    """For each column the suite expects unique: no value of the window's rows may appear in a
+    row of the table outside the window (one join probing the table's key column), so checking
+    the window alone still guarantees a unique key over the whole table."""
+    extra = []
+    for e in suite.expectations:
+        if isinstance(e, gxe.ExpectColumnValuesToBeUnique):
+            col = e.column
+            if not _IDENTIFIER.fullmatch(col):
+                raise ValueError(f"invalid column {col!r}")
+            extra.append(gxe.UnexpectedRowsExpectation(
+                description=f"{col} of the validated window is unique in the whole of {table}",
+                severity=e.severity,
+                unexpected_rows_query=(f"select w.{col} from {{batch}} as w join {table} as o on o.{col} = w.{col} "
+                                       f"where not ({window.condition('o')})")))
+    return extra
+
+
 def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, source: str | None = None,
-                   memory_limit: str = "2GB", threads: int = 2) -> SuiteOutcome:
+                   window: Window | None = None, memory_limit: str = "2GB", threads: int = 2) -> SuiteOutcome:
     """Validate ``schema.table`` of the DuckDB file ``database`` with ``suite``.
 
-    With ``source``, only that source's rows (raw tables are shared by all sources).
+    With ``source``, only that source's rows (raw tables are shared by all sources). With
+    ``window``, only the rows of those dates (the partitions a run wrote: the check's cost
+    follows the work, not the history), plus, for each column expected unique, a check that
+    the window's values appear nowhere else in the table.
     """
     schema, name = table.split(".")
+    if window is not None:
+        suite = gx.ExpectationSuite(name=suite.name, expectations=[
+            *(e.copy() for e in suite.expectations), *_keys_unique_outside(suite, table, window)])
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
     ds = ctx.data_sources.add_sql(
@@ -78,6 +120,8 @@ def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, sou
         if not _IDENTIFIER.fullmatch(source):
             raise ValueError(f"invalid source name {source!r}")
         query += f" where source = '{source}'"
+    if window is not None:
+        query += (" and " if source is not None else " where ") + window.condition()
     batch = (ds.add_query_asset(name=f"{schema}_{name}", query=query)
              .add_batch_definition_whole_table("all").get_batch())
     try:
