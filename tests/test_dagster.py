@@ -196,3 +196,26 @@ def test_a_window_is_validated_with_its_keys_checked_against_the_whole_table(tmp
     assert failed(None) == [("expect_column_values_to_be_unique", "message_key", 2)]
     with pytest.raises(ValueError, match="invalid window"):
         Window("local_date; drop table x", date(2026, 3, 1), date(2026, 3, 2)).condition()
+
+
+def test_table_ctes_read_twice_are_not_materialized():
+    """DuckDB materializes a CTE that a query reads more than once: `messages as (select * from
+    staging.messages)` read twice copied every column of every message (the whole history in a
+    daily run) before anything was filtered. A CTE that only reads a warehouse table and is read
+    more than once is therefore declared NOT MATERIALIZED (DuckDB then scans the table where it is
+    used, with the filters pushed into each scan)."""
+    import re
+
+    from pipeline.sql_runner import SQL_DIR
+
+    table_cte = re.compile(r"^(\w+) as (not materialized )?\(\s*select \* from (?:raw|staging|intermediate|marts)\.\w+"
+                           r"(?:\s+where[^()]*)?\s*\)", re.M)
+    found = 0
+    for spec in MODELS:
+        sql = re.sub(r"--[^\n]*", "", (SQL_DIR / spec.path).read_text(encoding="utf-8"))
+        for m in table_cte.finditer(sql):
+            reads = len(re.findall(rf"\b(?:from|join)\s+{m.group(1)}\b", sql))
+            if reads >= 2:
+                found += 1
+                assert m.group(2), f"{spec.path}: CTE {m.group(1)} is read {reads} times: declare it NOT MATERIALIZED"
+    assert found >= 15          # the rule is really applied (a broken pattern would find none)

@@ -11,7 +11,7 @@ members as (
 
 ),
 
-messages as (
+messages as not materialized (
 
     select * from staging.messages
     where local_date >= $period_start and local_date < $period_end

@@ -5,13 +5,13 @@
 -- is a minimum over all history, so an older export loaded later can move it.
 with
 
-members as (
+members as not materialized (
 
     select * from staging.members
 
 ),
 
-membership_events as (
+membership_events as not materialized (
 
     select * from staging.membership_events
 

@@ -10,19 +10,19 @@ members as (
 
 ),
 
-messages as (
+messages as not materialized (
 
     select * from staging.messages
 
 ),
 
-reactions as (
+reactions as not materialized (
 
     select * from staging.reactions
 
 ),
 
-membership_events as (
+membership_events as not materialized (
 
     select * from staging.membership_events
 

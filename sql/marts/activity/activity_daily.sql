@@ -17,7 +17,7 @@ messages as (
 
 ),
 
-reactions as (
+reactions as not materialized (
 
     select * from staging.reactions
 
@@ -29,7 +29,7 @@ membership_events as (
 
 ),
 
-person_days as (
+person_days as not materialized (
 
     select * from intermediate.person_days
     where local_date >= $period_start - 29 and local_date < $period_end

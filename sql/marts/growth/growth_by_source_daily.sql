@@ -3,25 +3,25 @@
 -- join (person_lifecycle.source), so sums over sources equal growth_daily.
 with
 
-messages as (
+messages as not materialized (
 
     select * from staging.messages
 
 ),
 
-reactions as (
+reactions as not materialized (
 
     select * from staging.reactions
 
 ),
 
-membership_events as (
+membership_events as not materialized (
 
     select * from staging.membership_events
 
 ),
 
-lifecycle as (
+lifecycle as not materialized (
 
     select * from intermediate.person_lifecycle
 

@@ -9,7 +9,7 @@ members as (
 
 ),
 
-messages as (
+messages as not materialized (
 
     select * from staging.messages
 

@@ -11,7 +11,7 @@ members as (
 
 ),
 
-messages as (
+messages as not materialized (
 
     -- all dates: replies and reactions arrive after the message they answer
     select * from staging.messages
@@ -35,7 +35,9 @@ persons as (
 
 ),
 
-user_messages as (
+user_messages as not materialized (
+
+    -- read twice (top-level messages, replies): materialized, it was a copy of every message
 
     select messages.*
     from messages

@@ -34,7 +34,7 @@ person_days as (
 
 ),
 
-lifecycle as (
+lifecycle as not materialized (
 
     select * from intermediate.person_lifecycle
 

@@ -4,13 +4,13 @@
 -- Unpartitioned: an all-history summary.
 with
 
-members as (
+members as not materialized (
 
     select * from staging.members
 
 ),
 
-messages as (
+messages as not materialized (
 
     select * from staging.messages
 
