@@ -27,7 +27,7 @@ from pipeline.instance_tuning import tune_instance
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
 from pipeline.report.batch import DOCUMENT_CHOICES, report_dir
-from pipeline.warehouse import connect
+from pipeline.warehouse import connect, table_exists
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -75,9 +75,7 @@ def data_date_range(config: CommunityConfig) -> tuple[date | None, date | None]:
         return None, None
     conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
     try:
-        exists = conn.execute("select count(*) from information_schema.tables "
-                              "where table_schema = 'raw' and table_name = 'messages'").fetchone()[0]
-        if not exists:
+        if not table_exists(conn, "raw", "messages"):
             return None, None
         return conn.execute("""
             select min(d), max(d) from (
@@ -219,15 +217,13 @@ def _interest_tags_to_rematch(config: CommunityConfig, first: date, last: date) 
     A run models the dates it covers; a daily run (``--from`` yesterday) would leave the history
     matched with the old dictionary, and every report would then match its period's messages
     itself (correct, but the slow path: pipeline/report/sections/_text.py). So when any row carries
-    another dictionary, the mart's dates outside [first, last] are matched again in this run."""
+    another dictionary, the mart is matched again in this run from the first to the last date
+    of those rows and of this run (one range: this run's own dates are cheap to match twice)."""
     from pipeline.interest_tags import current_fingerprint
 
     conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
     try:
-        exists = conn.execute("select count(*) from duckdb_tables() where schema_name = 'marts' "
-                              "and table_name = 'interest_tags_daily' and database_name = current_database()"
-                              ).fetchone()[0]
-        if not exists:
+        if not table_exists(conn, "marts", "interest_tags_daily"):
             return None
         lo, hi = conn.execute("select min(date), max(date) from marts.interest_tags_daily where dictionary <> $d",
                               {"d": current_fingerprint(config.interest_tags)}).fetchone()

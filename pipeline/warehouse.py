@@ -47,6 +47,13 @@ def connect(path: str | Path, read_only: bool = False, **kwargs) -> duckdb.DuckD
     return duckdb.connect(str(path), read_only=read_only, config=connection_config(**kwargs))
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists in the connection's database."""
+    return conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t "
+        "and database_name = current_database()", {"s": schema, "t": table}).fetchone()[0] > 0
+
+
 def _duckdb_engine_user_agent() -> str:
     import duckdb_engine
     import sqlalchemy

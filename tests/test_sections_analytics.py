@@ -272,7 +272,7 @@ def test_top_keywords_are_counted_in_duckdb(bare):
 
 
 def test_interest_tags_default_dictionary(bare):
-    by_tag, total = _text.tag_counts(bare, W1, _text.load_tags())
+    by_tag, total = _text.tag_counts(bare, W1, interest_tags.load_tags())
     # ai: a1, a2, a3 (LLM), e1, b2; "he said hi" does not match the whole word AI
     assert by_tag["ai"] == {"persons": 3, "messages": 5}
     assert by_tag["frontend"] == {"persons": 1, "messages": 1} and by_tag["rust"] == {"persons": 1, "messages": 1}
@@ -280,7 +280,7 @@ def test_interest_tags_default_dictionary(bare):
 
 
 def test_interest_tags_overriding_dictionary(bare, tmp_path):
-    tags = _text.load_tags(OVERRIDE_TAGS)
+    tags = interest_tags.load_tags(OVERRIDE_TAGS)
     assert [t.key for t in tags] == ["ai", "web", "rust", "chat"]
     assert tags[0].name("zh") == "人工智能" and tags[0].name("en") == "AI" and tags[1].name("zh") == "web"
     by_tag, total = _text.tag_counts(bare, W1, tags)
@@ -291,11 +291,11 @@ def test_interest_tags_overriding_dictionary(bare, tmp_path):
     (tmp_path / "tags.yaml").write_text("web: [React, 前端]\n", encoding="utf-8")
     cfg = _config(tmp_path, extra="settings:\n  interest_tags: tags.yaml\n")
     assert cfg.interest_tags == tmp_path / "tags.yaml"
-    assert [t.key for t in _text.load_tags(cfg.interest_tags)] == ["web"]
+    assert [t.key for t in interest_tags.load_tags(cfg.interest_tags)] == ["web"]
     cfg = _config(tmp_path / "inline", extra="settings:\n  interest_tags: {ops: [Docker]}\n")
     assert cfg.interest_tags == {"ops": ["Docker"]}
-    with pytest.raises(_text.TagDictionaryError, match="tag 'x'"):
-        _text.load_tags({"x": []})
+    with pytest.raises(interest_tags.TagDictionaryError, match="tag 'x'"):
+        interest_tags.load_tags({"x": []})
 
 
 def test_interest_tag_mart_rows(bare):
@@ -313,7 +313,7 @@ def test_interest_tag_mart_rows(bare):
         (date(2026, 3, 6), "forum:b", "ai", 1, 1), (date(2026, 3, 6), "forum:b", None, 1, 1),
         (date(2026, 3, 8), "forum:c", "rust", 1, 1), (date(2026, 3, 8), "forum:c", None, 1, 1)]
     assert rows(bare, "select distinct dictionary from marts.interest_tags_daily") == [
-        (interest_tags.fingerprint(_text.load_tags()),)]
+        (interest_tags.fingerprint(interest_tags.load_tags()),)]
 
 
 def test_interest_tag_mart_sums_a_person_day(tmp_path):
@@ -336,14 +336,14 @@ def test_interest_tag_mart_sums_a_person_day(tmp_path):
         build_model(conn, spec, date(2026, 3, 1), date(2026, 3, 5), TZ, tag_dictionary=mine)
     assert rows(conn, "select date, person_key, tag_key, messages, tagged_messages, dictionary "
                       "from marts.interest_tags_daily order by all") == [
-        (date(2026, 3, 2), "forum:a", "ai", 2, 2, fp := interest_tags.fingerprint(_text.load_tags(mine))),
+        (date(2026, 3, 2), "forum:a", "ai", 2, 2, fp := interest_tags.fingerprint(interest_tags.load_tags(mine))),
         (date(2026, 3, 2), "forum:a", "web", 1, 1, fp),
         (date(2026, 3, 2), "forum:a", None, 3, 2, fp),
         (date(2026, 3, 3), "forum:a", "systems", 1, 1, fp),
         (date(2026, 3, 3), "forum:a", None, 1, 1, fp)]
     week = period_containing("weekly", date(2026, 3, 2))
-    assert _text.period_tag_counts(conn, week, _text.load_tags(mine), 4) == _text.tag_counts(
-        conn, week, _text.load_tags(mine)) == ({"ai": {"persons": 1, "messages": 2}, "web": {"persons": 1, "messages": 1},
+    assert _text.period_tag_counts(conn, week, interest_tags.load_tags(mine), 4) == _text.tag_counts(
+        conn, week, interest_tags.load_tags(mine)) == ({"ai": {"persons": 1, "messages": 2}, "web": {"persons": 1, "messages": 1},
                                                 "systems": {"persons": 1, "messages": 1}}, {"persons": 1, "messages": 3})
     # a dictionary that cannot be read: member messages are still counted, no tag, marked "invalid"
     build_model(conn, spec, date(2026, 3, 1), date(2026, 3, 5), TZ, tag_dictionary={"broken": []})
@@ -354,7 +354,7 @@ def test_interest_tag_mart_sums_a_person_day(tmp_path):
 
 
 def test_period_tag_counts_read_the_mart_only_when_it_can_answer(bare, caplog):
-    tags, texts = _text.load_tags(), _text.member_text_count(bare, W1)
+    tags, texts = interest_tags.load_tags(), _text.member_text_count(bare, W1)
     expected = _text.tag_counts(bare, W1, tags)
     bare.execute("begin transaction")
     try:
@@ -365,7 +365,7 @@ def test_period_tag_counts_read_the_mart_only_when_it_can_answer(bare, caplog):
         assert by_tag["rust"] == {"persons": 1, "messages": 10} and by_tag["ai"] == expected[0]["ai"]
         assert total == expected[1] and not caplog.records
         # another dictionary than the mart's: the period's messages are matched instead
-        override = _text.load_tags(OVERRIDE_TAGS)
+        override = interest_tags.load_tags(OVERRIDE_TAGS)
         assert _text.period_tag_counts(bare, W1, override, texts) == _text.tag_counts(bare, W1, override)
         assert "built with another interest-tag dictionary" in caplog.text
         # a day missing from the mart: its member messages do not add up

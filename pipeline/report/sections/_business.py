@@ -30,6 +30,7 @@ from pipeline.report.i18n import (BUSINESS_COLUMN_LABELS, BUSINESS_LOWER_IS_BETT
                                   LOWER_IS_BETTER, METRIC_KINDS, Formatter)
 from pipeline.report.render import Block, KpiView, Section, Table
 from pipeline.sql_runner import bind
+from pipeline.warehouse import table_exists
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 TOP_N = 10
@@ -51,12 +52,6 @@ def run(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     cur = conn.execute(sql, bind(sql, params))
     columns = [d[0] for d in cur.description]
     return [{c: number(v) for c, v in zip(columns, row)} for row in cur.fetchall()]
-
-
-def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t "
-        "and database_name = current_database()", {"s": schema, "t": table}).fetchone()[0] > 0
 
 
 def input_present(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.interest_tags import CJK as _CJK
-from pipeline.interest_tags import DEFAULT_TAGS, Tag, TagDictionaryError, fingerprint, load_tags, tag_pattern
+from pipeline.interest_tags import DEFAULT_TAGS, Tag, fingerprint, load_tags, tag_pattern
 from pipeline.periods import Period
 from pipeline.report.sections._util import query_text, run_sql, table_exists
 
@@ -50,8 +50,6 @@ _NOISE = re.compile(
     re.IGNORECASE)
 _LOCK = threading.Lock()
 log = logging.getLogger(__name__)
-
-__all__ = ["Tag", "TagDictionaryError", "load_tags", "tag_pattern"]   # re-exported for the sections
 
 
 def _word_list(path: Path) -> list[str]:
@@ -206,9 +204,8 @@ def period_tag_counts(conn: duckdb.DuckDBPyConnection, period: Period, tags: lis
         elif counted != member_messages:
             why = f"it holds {counted} of the period's {member_messages} member messages"
         else:
-            zero = {"persons": 0, "messages": 0}
-            by_tag = {t.key: ({"persons": by_key[t.key]["persons"], "messages": by_key[t.key]["messages"]}
-                              if t.key in by_key else dict(zero)) for t in tags}
+            by_tag = {t.key: {"persons": by_key.get(t.key, {}).get("persons", 0),
+                              "messages": by_key.get(t.key, {}).get("messages", 0)} for t in tags}
             total = by_key[None]
             return by_tag, {"persons": total["persons"], "messages": total["tagged_messages"]}
     log.warning("interest tags of %s %s: marts.interest_tags_daily not used (%s); matching the period's "

@@ -20,6 +20,7 @@ import duckdb
 from pipeline.report.data import Kpi, relative_change
 from pipeline.report.i18n import LOWER_IS_BETTER, Formatter
 from pipeline.sql_runner import bind
+from pipeline.warehouse import table_exists  # noqa: F401  (the sections import it from here)
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 
@@ -48,12 +49,6 @@ def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dic
     cur = conn.execute(sql, bind(sql, params))
     columns = [d[0] for d in cur.description]
     return [{c: number(v) for c, v in zip(columns, row)} for row in cur.fetchall()]
-
-
-def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t "
-        "and database_name = current_database()", {"s": schema, "t": table}).fetchone()[0] > 0
 
 
 def input_state(conn: duckdb.DuckDBPyConnection, name: str) -> str:

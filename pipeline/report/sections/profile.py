@@ -13,6 +13,7 @@ KPIs: ``profile_coverage`` (share of members with any profile attribute) and ``t
 
 from __future__ import annotations
 
+from pipeline.interest_tags import TagDictionaryError, load_tags
 from pipeline.report.data import Kpi
 from pipeline.report.render import Block, Section
 from pipeline.report.sections import SectionContext, section
@@ -49,8 +50,8 @@ def _members(rows: list[dict]) -> int:
 def interest_tags(ctx: SectionContext):
     """(tags, by_tag current, total current, by_tag previous, total previous, error message)."""
     try:
-        tags = _text.load_tags(ctx.config.interest_tags)
-    except _text.TagDictionaryError as exc:
+        tags = load_tags(ctx.config.interest_tags)
+    except TagDictionaryError as exc:
         return [], {}, None, {}, None, str(exc)
     counts = []
     for period in (ctx.period, ctx.period.previous()):
