@@ -44,6 +44,10 @@ def connect(path: str | Path, read_only: bool = False, **kwargs) -> duckdb.DuckD
     path.parent.mkdir(parents=True, exist_ok=True)
     if not kwargs.get("temp_dir"):
         kwargs["temp_dir"] = temp_directory_for(path)
+    # DuckDB creates only the last folder of its temp directory, when it first spills: under a
+    # folder that does not exist, the first big load failed with an IO error (and the export
+    # being loaded was recorded as unreadable)
+    Path(kwargs["temp_dir"]).parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only, config=connection_config(**kwargs))
 
 

@@ -41,6 +41,26 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert config.exporter_timezone == "Asia/Shanghai"
 
 
+def test_a_temp_directory_under_a_missing_folder_takes_spills(tmp_path):
+    """settings.duckdb_temp_directory under a folder that does not exist yet: DuckDB creates only
+    the last level when it first spills, so a big load failed there with an IO error."""
+    from pipeline.warehouse import connect
+
+    path = tmp_path / "community.yaml"
+    path.write_text("warehouse: wh/w.duckdb\nsources: []\n"
+                    "settings: {duckdb_temp_directory: spill/duckdb, duckdb_memory_limit: 300MB, duckdb_threads: 1}\n",
+                    encoding="utf-8")
+    config = load_config(path)
+    conn = connect(config.warehouse, memory_limit=config.duckdb_memory_limit, threads=config.duckdb_threads)
+    conn.execute("set preserve_insertion_order = false")
+    # a sort bigger than the memory limit spills
+    assert conn.execute("select count(*) from (select i, repeat('x', 64) || i as s from range(6000000) t(i) "
+                        "order by s desc)").fetchone() == (6000000,)
+    assert conn.execute("select current_setting('temp_directory')").fetchone() == (str(tmp_path / "spill" / "duckdb"),)
+    assert (tmp_path / "spill" / "duckdb").is_dir()
+    conn.close()
+
+
 @pytest.mark.parametrize("body, fragment", [
     ("community: {timezone: Mars/Olympus}\n", "community.timezone"),
     ("sources: [{name: a, platform: myspace, path: x}]\n", "sources[0].platform"),
