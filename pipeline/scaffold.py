@@ -39,6 +39,7 @@ business_inputs: data/inputs   # spreadsheets kept by the team (CSV or XLSX), se
 #   quarantine_threshold: 0.05     # a source check fails when more than this share of rows is quarantined
 #   duckdb_memory_limit: 2GB
 #   duckdb_threads: 2
+#   duckdb_temp_directory: data/.duckdb_tmp  # where DuckDB spills (default: beside the warehouse; created when missing)
 #   report_workers: 2              # processes rendering a backfill's reports (default: CPU count, max 4)
 """
 
