@@ -45,10 +45,9 @@ def _start_worker(warehouse: str, memory_limit: str, temp_root: str) -> None:
 
     from pipeline.warehouse import connect
 
-    # its own spill folder: DuckDB names its temp files per instance, not per process (and
-    # creates only the last folder of the path, when it first spills)
+    # its own spill folder: DuckDB names its temp files per instance, not per process
+    # (connect creates the folders above it; DuckDB the folder itself, when it first spills)
     temp_dir = Path(temp_root) / f"report-worker-{os.getpid()}"
-    temp_dir.mkdir(parents=True, exist_ok=True)
     # one DuckDB thread per worker: the workers already use every core
     _worker_conn = connect(warehouse, read_only=True, memory_limit=memory_limit, threads=1, temp_dir=str(temp_dir))
     Finalize(None, shutil.rmtree, args=(temp_dir,), kwargs={"ignore_errors": True}, exitpriority=1)
