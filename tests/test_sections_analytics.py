@@ -741,6 +741,41 @@ def test_rendering_is_deterministic(full, config, tmp_path, monkeypatch):
     assert {"segments.svg", "keywords.svg", "profile.svg", "interest_tags.svg", "published.svg"} <= charts
 
 
+def test_a_text_shared_by_several_messages_is_segmented_once(monkeypatch):
+    """Chat repeats itself ("谢谢", "+1", bot lines): each distinct text of the sample goes through
+    jieba once, and its keywords still count for every message (and person) that wrote it."""
+    import duckdb
+
+    conn = duckdb.connect()
+    conn.execute("create schema staging")
+    conn.execute("create table staging.members (person_key varchar, is_bot boolean)")
+    conn.execute("insert into staging.members values ('p1', false), ('p2', false), ('p3', false)")
+    conn.execute("""create table staging.messages (message_key varchar, person_key varchar, text varchar,
+                                                   local_date date, kind varchar, is_bot boolean)""")
+    texts = [("m1", "p1", "大模型 大模型 rust"), ("m2", "p1", "大模型 大模型 rust"), ("m3", "p2", "大模型 大模型 rust"),
+             ("m4", "p3", "rust 前端")]
+    conn.executemany("insert into staging.messages values (?, ?, ?, date '2026-11-17', 'message', false)", texts)
+    calls = []
+    original = _text.segment
+    monkeypatch.setattr(_text, "segment", lambda text: calls.append(text) or original(text))
+    week = period_containing("weekly", date(2026, 11, 17))
+    rows = _text.top_keywords(conn, week, limit=10)
+    assert sorted(calls) == ["rust 前端", "大模型 大模型 rust"]
+    assert rows == [{"keyword": "大模型", "mentions": 6, "messages": 3, "persons": 2},
+                    {"keyword": "rust", "mentions": 4, "messages": 4, "persons": 3},
+                    {"keyword": "前端", "mentions": 1, "messages": 1, "persons": 1}]
+
+
+def test_a_report_counts_each_periods_member_messages_once(bare, config, tmp_path, monkeypatch):
+    """The profile (interest tags) and the content section (keywords) both need the current
+    period's member-message count, a scan of the period's messages: one query per period."""
+    counted = []
+    original = _text.member_text_count
+    monkeypatch.setattr(_text, "member_text_count", lambda conn, period: counted.append(period) or original(conn, period))
+    render_report(bare, config, W1, tmp_path / "w1")
+    assert sorted(counted, key=lambda p: p.start) == [W1.previous(), W1]
+
+
 def test_top_keywords_of_a_big_period_count_a_fixed_sample(bare):
     """Over ``sample`` member messages, the keywords are counted on the ones with the smallest
     hash(message_key): checked against segmenting exactly those messages here, in Python."""
