@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import duckdb
@@ -37,6 +37,16 @@ class SectionContext:
     period: Period
     data: object            # pipeline.report.data.ReportData (core KPIs and tables)
     f: object               # pipeline.report.i18n.Formatter (the one place values are formatted)
+    _member_texts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def member_text_count(self, period: Period) -> int:
+        """The period's member messages with text (``queries/member_texts.sql``), counted once per
+        report: the profile (interest tags) and the content section (keywords) both need the
+        current period's count, a scan of the period's messages (~0.5 s for a month of 1M)."""
+        if period not in self._member_texts:
+            from pipeline.report.sections._text import member_text_count
+            self._member_texts[period] = member_text_count(self.conn, period)
+        return self._member_texts[period]
 
 
 Builder = Callable[[SectionContext], tuple]      # -> (Section, dict[str, Kpi])

@@ -10,7 +10,8 @@ numbers, URLs, mentions and emoji codes are removed. The segmentation is a DuckD
 (``cr_segment``) registered on the report's connection for the duration of one query; DuckDB reads
 the period's texts, unnests the tokens and does the counting (mentions, messages, distinct
 persons). Only one period's member messages go through Python, and only their text, at most
-``KEYWORD_SAMPLE`` of them (a fixed hash-ordered sample beyond that, said in the report).
+``KEYWORD_SAMPLE`` of them (a fixed hash-ordered sample beyond that, said in the report), each
+distinct text once (a text several messages share is segmented for all of them).
 
 Interest tags. The keyword -> tag dictionary (pipeline/interest_tags.py: ``interest_tags.yaml``
 or ``settings.interest_tags`` of community.yaml) is compiled into one regular expression per tag

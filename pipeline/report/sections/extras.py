@@ -279,7 +279,7 @@ def content_blocks(ctx: SectionContext) -> tuple[list[Block], dict[str, Kpi]]:
 def keyword_blocks(ctx: SectionContext) -> list[Block]:
     f = ctx.f
     title = f.t("x_table_keywords")
-    texts = _text.member_text_count(ctx.conn, ctx.period)
+    texts = ctx.member_text_count(ctx.period)
     if texts == 0:
         return [Block("empty", title, note=f.t("no_data"))]
     if texts > _text.KEYWORD_SAMPLE:

@@ -55,7 +55,7 @@ def interest_tags(ctx: SectionContext):
         return [], {}, None, {}, None, str(exc)
     counts = []
     for period in (ctx.period, ctx.period.previous()):
-        texts = _text.member_text_count(ctx.conn, period)
+        texts = ctx.member_text_count(period)
         counts.append(_text.period_tag_counts(ctx.conn, period, tags, texts) if texts else (None, None))
     (current, total), (before, total_before) = counts
     return tags, current or {}, total, before or {}, total_before, None

@@ -2,7 +2,8 @@
 -- Python UDF cr_segment (jieba for Chinese, word tokens for Latin script, stop words removed), then
 -- DuckDB counts mentions (occurrences), messages and distinct persons per keyword. At most $sample
 -- messages are segmented: a period with more takes a fixed sample (smallest hash(message_key) first,
--- the same messages on every rerun), because jieba segments ~0.5 MB of text per second in Python.
+-- the same messages on every rerun), because jieba segments ~0.5 MB of text per second in Python;
+-- a text that several sampled messages share is segmented once.
 -- Not a query on its own: CTEs following `texts` (queries/member_texts.sql), joined to it by
 -- _text.over_member_texts.
 sampled as (
@@ -13,13 +14,34 @@ sampled as (
 
 ),
 
+-- Each distinct text is segmented once, for all the messages that carry it (chat repeats itself:
+-- "谢谢", "+1", bot and template lines; the same words come out of the same text every time).
+segmented as (
+
+    select
+        cr_segment(text) as keywords,
+        list({'message_key': message_key, 'person_key': person_key}) as messages
+    from sampled
+    group by text
+
+),
+
+sampled_messages as (
+
+    select
+        unnest(messages) as message,
+        keywords
+    from segmented
+
+),
+
 tokens as (
 
     select
-        message_key,
-        person_key,
-        unnest(cr_segment(text)) as keyword
-    from sampled
+        message.message_key,
+        message.person_key,
+        unnest(keywords) as keyword
+    from sampled_messages
 
 )
 
