@@ -119,6 +119,36 @@ def _stages() -> list[tuple[str | None, list[str]]]:
     return stages
 
 
+class WarehouseHeldOpen:
+    """One connection to the warehouse, held open by the runner while the model stages run.
+
+    Every Dagster step opens and closes its own connection (``WarehouseResource.get_connection``).
+    Opening a DuckDB file reads its catalog, and closing its last connection checkpoints it:
+    ~35 ms per step on the year warehouse of the benchmark, and a daily run has ~80 steps.
+    While this connection is open, DuckDB gives the steps' connections the same database
+    instance (one process, same file, same config), so they open in ~1 ms; the WAL is then
+    checkpointed when it reaches DuckDB's threshold and when this connection closes.
+
+    Closed before the reports (:meth:`close`): report workers are other processes, and DuckDB
+    lets another process read the file only while no process holds it for writing. Meanwhile
+    another process cannot open the warehouse at all, as during any single step before."""
+
+    def __init__(self, config: CommunityConfig):
+        self.config = config
+        self.conn = None
+
+    def open_if_exists(self) -> None:
+        """Hold the warehouse from now on, if it exists (the raw stage creates it)."""
+        if self.conn is None and self.config.warehouse.exists():
+            self.conn = connect(self.config.warehouse, memory_limit=self.config.duckdb_memory_limit,
+                                threads=self.config.duckdb_threads)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
             log=print, log_level: str = "WARNING", documents: str = "latest") -> RunSummary:
     """Materialize everything the data in [date_from, date_to] touches.
@@ -128,8 +158,6 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     period rendered: a full re-render of history) or ``none``."""
     if documents not in DOCUMENT_CHOICES:
         raise ValueError(f"documents must be one of {', '.join(DOCUMENT_CHOICES)}, got {documents!r}")
-    from pipeline.definitions import build_definitions, raw_asset_keys  # heavy import: only when running
-
     home = prepare_dagster_home(config)
     tune_instance(home)                        # cheap events: pipeline/instance_tuning.py
     instance = dg.DagsterInstance.get()
@@ -150,17 +178,53 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
                                f"or the log above")
         log(f"  ✓ {label} ({time.monotonic() - t0:.1f} s)")
 
+    held = WarehouseHeldOpen(config)
+    try:
+        config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, summary, log)
+    finally:
+        held.close()                            # before the reports: their workers are other processes
+    if first is None:
+        return summary
+
+    for grain in ("weekly", "monthly"):
+        tags = _period_tags(grain, first, last)
+        if not tags:
+            continue
+        execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
+                label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
+        summary.reports += [report_dir(config, p) / "report.html" for p in periods]
+        if documents == "none":
+            continue
+        if documents == "latest":
+            periods = periods[-1:]
+            tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
+        execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
+                label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        summary.documents += [report_dir(config, p) for p in periods]
+    return summary
+
+
+def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: date | None, execute,
+                    held: WarehouseHeldOpen, summary: RunSummary, log):
+    """Stages 1-2 of :func:`run_all`: raw, then every model stage, with the warehouse ``held``
+    open. Returns (config, definitions, first date, last date); dates None: nothing to model."""
+    from pipeline.definitions import build_definitions, raw_asset_keys
+
     # 1. raw: load whatever is new in the landing folders
+    held.open_if_exists()
     defs = build_definitions(config)
     raw_keys = raw_asset_keys(config)          # sources + business inputs
     if raw_keys:
         execute(defs, raw_keys, label="raw: " + ", ".join(k.path[-1] for k in raw_keys))
     summary.failed_exports = _failed_exports(config)
+    held.open_if_exists()                      # a first run: the raw stage has just created it
 
+    # 2. models, in stages of one partitioning each
     first, last = data_date_range(config)
     if first is None:
         log("No dated data found in the landing folders: nothing to model.")
-        return summary
+        return config, defs, None, None
     first = max(first, date_from) if date_from else first
     last = min(last, date_to) if date_to else last
     # the newest daily partition is today (local); rows later than that are not modelled yet
@@ -168,7 +232,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     summary.first_date, summary.last_date = first, last
     if first > last:
         log(f"No data between {date_from} and {date_to}.")
-        return summary
+        return config, defs, None, None
     retag = _interest_tags_to_rematch(config, first, last)
     earliest = min(first, date.fromisoformat(retag[0])) if retag else first
     if earliest < config.history_start:
@@ -191,23 +255,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         execute(defs, [dg.AssetKey(["marts", "interest_tags_daily"])], {RANGE_START: retag[0], RANGE_END: retag[1]},
                 label=f"marts.interest_tags_daily [{retag[0]} .. {retag[1]}] (the interest-tag dictionary changed)")
 
-    for grain in ("weekly", "monthly"):
-        tags = _period_tags(grain, first, last)
-        if not tags:
-            continue
-        execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
-                label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
-        summary.reports += [report_dir(config, p) / "report.html" for p in periods]
-        if documents == "none":
-            continue
-        if documents == "latest":
-            periods = periods[-1:]
-            tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
-        execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
-                label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        summary.documents += [report_dir(config, p) for p in periods]
-    return summary
+    return config, defs, first, last
 
 
 def _interest_tags_to_rematch(config: CommunityConfig, first: date, last: date) -> tuple[str, str] | None:

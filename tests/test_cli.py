@@ -61,6 +61,42 @@ def test_a_temp_directory_under_a_missing_folder_takes_spills(tmp_path):
     conn.close()
 
 
+def test_the_runner_holds_the_warehouse_open_while_the_models_run(tmp_path):
+    """Held open, the steps' connections share its DuckDB instance: they do not load the catalog
+    again, and their close does not checkpoint (the WAL stays until the held connection closes).
+    Closed, the file is free for another reader (the report workers)."""
+    from pathlib import Path
+
+    from pipeline.resources import WarehouseResource
+    from pipeline.runner import WarehouseHeldOpen
+
+    path = tmp_path / "community.yaml"
+    path.write_text("warehouse: wh/w.duckdb\nsources: []\n", encoding="utf-8")
+    config = load_config(path)
+    held = WarehouseHeldOpen(config)
+    held.open_if_exists()
+    assert held.conn is None and not config.warehouse.exists()      # the raw stage creates it
+    resource = WarehouseResource(path=str(config.warehouse), memory_limit=config.duckdb_memory_limit,
+                                 threads=config.duckdb_threads)
+    wal = Path(str(config.warehouse) + ".wal")
+    with resource.get_connection() as conn:
+        conn.execute("create table t as select 1 as x")
+    assert not wal.exists()                     # the last connection closed: checkpointed
+    held.open_if_exists()
+    with resource.get_connection() as conn:
+        conn.execute("insert into t values (2)")
+    assert wal.exists()                         # a step's close no longer checkpoints
+    with resource.get_connection() as conn:
+        assert conn.execute("select sum(x) from t").fetchone() == (3,)
+    held.close()
+    assert not wal.exists()
+    reader = duckdb.connect(str(config.warehouse), read_only=True)
+    try:
+        assert reader.execute("select count(*) from t").fetchone() == (2,)
+    finally:
+        reader.close()
+
+
 @pytest.mark.parametrize("body, fragment", [
     ("community: {timezone: Mars/Olympus}\n", "community.timezone"),
     ("sources: [{name: a, platform: myspace, path: x}]\n", "sources[0].platform"),
