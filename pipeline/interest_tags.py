@@ -113,19 +113,35 @@ def current_fingerprint(source=None) -> str:
 def model_inputs(source=None) -> tuple[dict, dict]:
     """(parameters, SQL fragments) of ``marts.interest_tags_daily`` for the configured dictionary.
 
-    Parameters: ``$tag_<i>`` (tag i's pattern), ``$tag_keys`` (the keys, in order) and
-    ``$tag_dictionary`` (:func:`fingerprint`). Fragment ``tag_flags``: the list
-    ``[regexp_matches(text, $tag_0), ...]``. It is SQL because each pattern must be a constant
-    of its own call: DuckDB compiles a constant pattern once, and one taken from a column or a
-    list element once per row (130x slower, measured). The fragment holds only parameter names
-    made from positions; the patterns stay bound values. An unreadable dictionary builds the
-    mart without tags (the report says why there are none)."""
+    Parameters: ``$tag_<i>`` (tag i's pattern), ``$tag_any`` (:func:`any_tag_pattern`),
+    ``$tag_keys`` (the keys, in order) and ``$tag_dictionary`` (:func:`fingerprint`). Fragment
+    ``tag_flags``: the list ``[regexp_matches(text, $tag_0), ...]``, evaluated only for a text
+    that ``$tag_any`` matches (all false otherwise: DuckDB runs a CASE branch on the rows that
+    take it). One pass then settles the texts with no tag, instead of one pass per tag (the
+    year's interest-tag mart: a month 6.0 -> 4.5 s on the benchmark's sample, where 48 % of the
+    texts carry a tag; the fewer do, the more it saves). It is SQL because each pattern must be
+    a constant of its own call: DuckDB compiles a constant pattern once, and one taken from a
+    column or a list element once per row (130x slower, measured). The fragment holds only
+    parameter names made from positions; the patterns stay bound values. An unreadable
+    dictionary builds the mart without tags (the report says why there are none)."""
     try:
         tags = load_tags(source)
         dictionary = fingerprint(tags)
     except TagDictionaryError:
         tags, dictionary = [], INVALID_DICTIONARY
-    params = {"tag_keys": [t.key for t in tags], "tag_dictionary": dictionary,
+    params = {"tag_keys": [t.key for t in tags], "tag_dictionary": dictionary, "tag_any": any_tag_pattern(tags),
               **{f"tag_{i}": tag_pattern(t) for i, t in enumerate(tags)}}
+    if not tags:
+        return params, {"tag_flags": "cast([] as boolean[])"}
     flags = ", ".join(f"regexp_matches(text, $tag_{i})" for i in range(len(tags)))
-    return params, {"tag_flags": f"cast([{flags}] as boolean[])"}
+    no_tag = ", ".join("false" for _ in tags)
+    return params, {"tag_flags": f"(case when regexp_matches(text, $tag_any) then cast([{flags}] as boolean[]) "
+                                 f"else cast([{no_tag}] as boolean[]) end)"}
+
+
+def any_tag_pattern(tags: list[Tag]) -> str:
+    """One pattern that matches a text exactly when some tag's pattern does (their alternation;
+    each is a search, so the alternation of searches is the OR of them). Never matches without tags."""
+    if not tags:
+        return "[^\\s\\S]"
+    return "|".join(f"(?:{tag_pattern(t)})" for t in tags)

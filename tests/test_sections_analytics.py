@@ -316,6 +316,26 @@ def test_interest_tag_mart_rows(bare):
         (interest_tags.fingerprint(interest_tags.load_tags()),)]
 
 
+def test_the_any_tag_pattern_matches_exactly_when_some_tag_does():
+    """The mart matches a text against every tag only when this one pattern matches it: it must
+    agree with the OR of the tags' patterns on every text (whole-word Latin keywords included)."""
+    import duckdb
+
+    tags = interest_tags.load_tags()
+    texts = ["said hi", "AI 工具真好用", "ai", "用 react-native 写的", "reactive", "我们在用大模型", "k8s!", "rusty",
+             "rust", "fine-tune it", "fine-tuned", "", "no topic here", "TypeScript,Vue", "agent_x", "(llm)"]
+    conn = duckdb.connect()
+    any_tag = interest_tags.any_tag_pattern(tags)
+    flags = " or ".join(f"regexp_matches(t, $tag_{i})" for i in range(len(tags)))
+    got = conn.execute(f"select t, regexp_matches(t, $any), {flags} from (select lower(unnest($texts)) as t)",
+                       {"texts": texts, "any": any_tag,
+                        **{f"tag_{i}": interest_tags.tag_pattern(t) for i, t in enumerate(tags)}}).fetchall()
+    assert [(t, a) for t, a, _ in got] == [(t, each) for t, _, each in got]
+    assert sum(a for _, a, _ in got) == 9          # both kinds of text are there
+    assert conn.execute("select regexp_matches('anything at all', $p)",
+                        {"p": interest_tags.any_tag_pattern([])}).fetchone() == (False,)
+
+
 def test_interest_tag_mart_sums_a_person_day(tmp_path):
     """Several messages and tags in one person-day, a local date that is not the UTC date, the
     dictionary of the model inputs, an unreadable dictionary, and a rebuild that replaces."""
