@@ -15,7 +15,9 @@ _SCI = "[0-9.]+[eE][+]?[0-9]+"
 
 
 def _sci(col: str) -> str:
-    return f"regexp_full_match(trim({col}), '{_SCI}')"
+    # the LIKE first: such an id contains an e, and most ids (digits, Slack's C0ABC:169...) do
+    # not, so the regex runs on few rows (the rules over 1.28M Discord messages: 0.43 -> 0.18 s)
+    return f"({col} ilike '%e%' and regexp_full_match(trim({col}), '{_SCI}'))"
 
 
 def _sci_reason(col: str) -> str:
