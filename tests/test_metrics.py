@@ -404,5 +404,7 @@ def test_sql_fragments_are_expanded_and_required():
         expand("select {{ cols }} from t", {})
     # the interest-tag fragment names parameters only: the patterns (member-configured text) are bound
     params, fragments = model_inputs("UTC", {"x": ["it's 'quoted'"], "y": ["大模型"]})
-    assert fragments == {"tag_flags": "cast([regexp_matches(text, $tag_0), regexp_matches(text, $tag_1)] as boolean[])"}
+    assert fragments == {"tag_flags": "(case when regexp_matches(text, $tag_any) then cast([regexp_matches(text, $tag_0), "
+                                      "regexp_matches(text, $tag_1)] as boolean[]) else cast([false, false] as boolean[]) end)"}
     assert params["tag_0"] == "(^|[^a-z0-9_])(?:it's 'quoted')($|[^a-z0-9_])" and params["tag_keys"] == ["x", "y"]
+    assert params["tag_any"] == f"(?:{params['tag_0']})|(?:{params['tag_1']})"
