@@ -26,7 +26,7 @@ from pipeline.config import CommunityConfig
 from pipeline.instance_tuning import tune_instance
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
-from pipeline.report.batch import DOCUMENT_CHOICES, report_dir
+from pipeline.report.batch import DOCUMENT_CHOICES, SharedWorkers, report_dir
 from pipeline.warehouse import connect, table_exists
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -179,29 +179,39 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         log(f"  ✓ {label} ({time.monotonic() - t0:.1f} s)")
 
     held = WarehouseHeldOpen(config)
-    try:
-        config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, summary, log)
-    finally:
-        held.close()                            # before the reports: their workers are other processes
-    if first is None:
-        return summary
+    with SharedWorkers(config) as workers:
+        try:
+            config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, summary, log)
+        finally:
+            held.close()                        # before the reports: their workers are other processes
+        if first is None:
+            return summary
 
-    for grain in ("weekly", "monthly"):
-        tags = _period_tags(grain, first, last)
-        if not tags:
-            continue
-        execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
-                label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]))
-        summary.reports += [report_dir(config, p) / "report.html" for p in periods]
-        if documents == "none":
-            continue
-        if documents == "latest":
-            periods = periods[-1:]
-            tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
-        execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
-                label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-        summary.documents += [report_dir(config, p) for p in periods]
+        # 3. reports, one grain after the other, in the shared workers. Each grain's documents
+        # start in the workers as soon as its reports are rendered (while the next grain's
+        # reports render); its documents run then collects them.
+        workers.start()
+        documents_runs = []
+        for grain in ("weekly", "monthly"):
+            tags = _period_tags(grain, first, last)
+            if not tags:
+                continue
+            execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
+                    label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+            periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
+                                      date.fromisoformat(tags[RANGE_END]))
+            summary.reports += [report_dir(config, p) / "report.html" for p in periods]
+            if documents == "none":
+                continue
+            if documents == "latest":
+                periods = periods[-1:]
+                tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
+            workers.start_documents(config, periods)
+            documents_runs.append((grain, tags))
+            summary.documents += [report_dir(config, p) for p in periods]
+        for grain, tags in documents_runs:
+            execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
+                    label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
     return summary
 
 

@@ -478,6 +478,42 @@ def test_worker_processes_render_the_same_reports(rendered, base_config, tmp_pat
         assert paths["pdf"].read_bytes() == before["pdf"].read_bytes()
 
 
+def test_shared_workers_take_single_periods_and_documents_started_early(rendered, base_config, tmp_path):
+    """While a run's SharedWorkers are started, a single period goes to the workers too (this
+    process opens no connection), and documents started early (start_documents) are what
+    write_period_documents returns; a period not started early is made then. Same files as
+    render_report in this process."""
+    from pipeline.report import batch
+
+    path = tmp_path / "warehouse.duckdb"
+    conn = warehouse.connect(path)
+    fill(conn)
+    conn.close()
+    config = replace(base_config, language="zh", warehouse=path, reports_dir=tmp_path / "reports", report_workers=2)
+    before, _, md, metrics = rendered[(WEEK.key, WEEK.grain, "zh")]
+
+    def must_not_open():
+        raise AssertionError("the shared workers render every period")
+
+    with batch.SharedWorkers(config) as workers:
+        workers.start()
+        [paths] = batch.render_periods(config, [WEEK], CHECKS, must_not_open, documents=False)
+        assert paths["md"].read_text("utf-8") == md and not (paths["html"].parent / "report.pdf").exists()
+        workers.start_documents(config, [WEEK])
+        early = workers._early[(paths["html"].parent, "zh")]
+        [docs] = batch.write_period_documents(config, [WEEK])
+        assert early.done() and early.result() == docs and not workers._early      # collected, not made again
+        assert docs["pdf"].read_bytes() == before["pdf"].read_bytes()
+        docs["pdf"].unlink()
+        [again] = batch.write_period_documents(config, [WEEK])                       # not started early: made now
+        assert again["pdf"].read_bytes() == before["pdf"].read_bytes()
+    assert batch._shared is None and workers.pool is None
+    # one worker configured: nothing is shared
+    with batch.SharedWorkers(replace(config, report_workers=1)) as workers:
+        workers.start()
+        assert workers.pool is None and batch._shared is None
+
+
 def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     """Each report worker is its own DuckDB instance: it gets a share of the configured limit
     (the calling process keeps one) and its own spill folder, removed when the worker ends."""
@@ -495,7 +531,7 @@ def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     probe = (
         "import os, sys; from pipeline.report import batch; "
         f"batch._start_worker({str(path)!r}, '300MB', {str(tmp_path / 'spill')!r}); "
-        "c = batch._worker_conn; c.execute(\"set preserve_insertion_order = false\"); "
+        "c = batch._connection(); c.execute(\"set preserve_insertion_order = false\"); "
         # a sort bigger than the worker's limit must spill into its folder (the root did not exist)
         "n = c.execute(\"select count(*) from (select i, repeat('x', 64) || i as s from range(6000000) t(i) "
         "order by s desc)\").fetchone()[0]; "

@@ -5,12 +5,17 @@ small queries, and it runs on one core. A run that covers many periods therefore
 in ``settings.report_workers`` processes, each with its own READ-ONLY connection to the
 warehouse: DuckDB lets several processes read one file when nobody holds it for writing, and
 the report asset is in pool ``duckdb``, so no writer runs meanwhile. The workers share the
-configured DuckDB memory limit (:func:`worker_memory_limit`). A single period (the daily
-incremental run) is rendered in the calling process on its connection: starting a worker
+configured DuckDB memory limit (:func:`worker_memory_limit`). Outside ``community-report run``,
+one or two periods are rendered in the calling process on its connection: starting a worker
 (importing matplotlib, jieba) would cost more than it saves.
 
 Workers are started with ``spawn`` (never ``fork``: the parent holds DuckDB and Dagster threads).
 A failure in any period fails the call with that period's error.
+
+:class:`SharedWorkers` is one pool for every report stage of a ``community-report run``: while it
+is started, every period (a single one too) goes to its workers, which started once, side by
+side, with their imports and keyword dictionary loaded. The runner starts each grain's
+documents there as soon as its reports are rendered (pipeline/runner.py).
 
 :func:`write_period_documents` does the same for report.pdf and report.pptx (the
 ``report/<grain>_report_documents`` asset): they are made from the report.html, charts/*.svg
@@ -23,7 +28,7 @@ import multiprocessing
 import os
 import re
 import shutil
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -37,21 +42,129 @@ DOCUMENT_CHOICES = ("latest", "all", "none")
 MIN_PERIODS_FOR_WORKERS = 3
 
 _worker_conn = None
+_worker_settings: tuple | None = None
+_shared: SharedWorkers | None = None
 
 
-def _start_worker(warehouse: str, memory_limit: str, temp_root: str) -> None:
+def _start_worker(warehouse: str, memory_limit: str, temp_root: str, threads: int = 1) -> None:
+    """Initializer of a worker: its connection is opened by its first period (:func:`_connection`)."""
+    global _worker_settings
+    # one DuckDB thread per worker by default: the workers of a backfill already use every core
+    _worker_settings = (warehouse, memory_limit, temp_root, threads)
+
+
+def _connection():
+    """The worker's READ-ONLY connection to the warehouse, opened on first use (a shared pool
+    starts before the runner has closed the warehouse) and closed when the worker exits."""
     global _worker_conn
-    from multiprocessing.util import Finalize
+    if _worker_conn is None:
+        from multiprocessing.util import Finalize
 
-    from pipeline.warehouse import connect
+        from pipeline.warehouse import connect
 
-    # its own spill folder: DuckDB names its temp files per instance, not per process
-    # (connect creates the folders above it; DuckDB the folder itself, when it first spills)
-    temp_dir = Path(temp_root) / f"report-worker-{os.getpid()}"
-    # one DuckDB thread per worker: the workers already use every core
-    _worker_conn = connect(warehouse, read_only=True, memory_limit=memory_limit, threads=1, temp_dir=str(temp_dir))
-    Finalize(None, shutil.rmtree, args=(temp_dir,), kwargs={"ignore_errors": True}, exitpriority=1)
-    Finalize(None, _worker_conn.close, exitpriority=2)
+        warehouse, memory_limit, temp_root, threads = _worker_settings
+        # its own spill folder: DuckDB names its temp files per instance, not per process
+        # (connect creates the folders above it; DuckDB the folder itself, when it first spills)
+        temp_dir = Path(temp_root) / f"report-worker-{os.getpid()}"
+        _worker_conn = connect(warehouse, read_only=True, memory_limit=memory_limit, threads=threads,
+                               temp_dir=str(temp_dir))
+        Finalize(None, shutil.rmtree, args=(temp_dir,), kwargs={"ignore_errors": True}, exitpriority=1)
+        Finalize(None, _worker_conn.close, exitpriority=2)
+    return _worker_conn
+
+
+def _start_warm_worker(warehouse: str, memory_limit: str, temp_root: str, threads: int) -> None:
+    """A shared worker, with everything a report and its documents import already imported
+    (so the first period of each stage does not wait for it)."""
+    _start_worker(warehouse, memory_limit, temp_root, threads)
+    import pipeline.report.documents  # noqa: F401
+    import pipeline.report.pdf  # noqa: F401  (WeasyPrint)
+    import pipeline.report.pptx  # noqa: F401
+    import pipeline.report.render  # noqa: F401  (matplotlib, Jinja2)
+    from pipeline.report.sections._text import tokenizer
+
+    tokenizer()                       # jieba's dictionary
+
+
+def _ready() -> None:
+    """A no-op task: submitting one per worker makes the pool start them all at once."""
+
+
+class SharedWorkers:
+    """Report worker processes shared by every report stage of one run, for ``with``.
+
+    Once started (:meth:`start`) and until the ``with`` ends, :func:`render_periods` and
+    :func:`write_period_documents` of the same warehouse send every period to these workers, a
+    single period too, whatever their ``workers`` argument. Why: the workers start once per run
+    instead of once per stage, side by side; and the documents of one grain can be made while
+    the next grain's reports render (:meth:`start_documents`), which Dagster runs one after the
+    other in one process cannot do (see docs/ARCHITECTURE.md on why not two runs in threads).
+
+    Each worker opens a read-only connection with its first period: the reports must come after
+    every write to the warehouse (the runner's model stages), and no process may hold it for
+    writing meanwhile. ``config.report_workers`` < 2: no workers, periods are rendered as
+    without it."""
+
+    def __init__(self, config: CommunityConfig):
+        self.warehouse = str(config.warehouse)
+        self.workers = config.report_workers
+        self.memory_limit = config.duckdb_memory_limit
+        # DuckDB's threads in each worker: a run of one period per grain keeps one worker busy
+        # at a time, and a report's queries then use the cores the model stages used
+        self.threads = config.duckdb_threads
+        self.pool: ProcessPoolExecutor | None = None
+        self._early: dict[tuple[Path, str], Future] = {}      # (report folder, language) -> documents
+
+    def __enter__(self) -> SharedWorkers:
+        return self
+
+    def start(self) -> None:
+        """Start the workers (once; they load their imports while the caller goes on) and
+        share them from now on."""
+        global _shared
+        if self.workers < 2 or self.pool is not None:
+            return
+        if _shared is not None:
+            raise RuntimeError("report workers are already shared in this process")
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_warm_worker,
+            initargs=(self.warehouse, worker_memory_limit(self.memory_limit, self.workers),
+                      temp_directory_for(self.warehouse), self.threads))
+        for _ in range(self.workers):
+            self.pool.submit(_ready)
+        _shared = self
+
+    def start_documents(self, config: CommunityConfig, periods: list[Period]) -> None:
+        """Start making report.pdf and report.pptx of ``periods``, whose reports are rendered,
+        in the workers now; :func:`write_period_documents` of these periods then collects them
+        instead of starting them. The runner calls it after each report stage, so one grain's
+        documents are made while the other grain's reports are rendered."""
+        if self.pool is None:
+            return
+        for period in periods:
+            folder = report_dir(config, period)
+            self._early[(folder, config.language)] = self.pool.submit(_documents_of, folder, config.language)
+
+    def documents_future(self, folder: Path, language: str) -> Future:
+        """The documents of ``folder``: those started early, or started now."""
+        early = self._early.pop((folder, language), None)
+        return early if early is not None else self.pool.submit(_documents_of, folder, language)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        global _shared
+        if self.pool is None:
+            return
+        _shared = None
+        self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+        self.pool = None
+        self._early.clear()
+
+
+def _shared_workers(config: CommunityConfig) -> SharedWorkers | None:
+    shared = _shared
+    return shared if shared is not None and shared.pool is not None and shared.warehouse == str(config.warehouse) \
+        else None
 
 
 def worker_memory_limit(memory_limit: str, workers: int) -> str:
@@ -79,7 +192,7 @@ def _render_in_worker(config: CommunityConfig, period: Period, check_results: li
                       documents: bool) -> dict[str, Path]:
     from pipeline.report.render import render_report
 
-    return render_report(_worker_conn, config, period, report_dir(config, period), check_results=check_results,
+    return render_report(_connection(), config, period, report_dir(config, period), check_results=check_results,
                          documents=documents)
 
 
@@ -92,16 +205,22 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     report.pptx (see :func:`write_period_documents`)."""
     from pipeline.report.render import render_report
 
+    def in_workers(pool: ProcessPoolExecutor) -> list[dict[str, Path]]:
+        return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
+                                  for period in periods], on_done)
+
+    shared = _shared_workers(config)
+    if shared is not None:
+        return in_workers(shared.pool)
     workers = _worker_count(config, periods, workers)
     if not workers:
         with open_connection() as conn:
             return _in_process(periods, on_done, lambda period: render_report(
                 conn, config, period, report_dir(config, period), check_results=check_results, documents=documents))
-    return _in_workers(periods, workers, on_done,
-                       lambda period: (_render_in_worker, config, period, check_results, documents),
-                       initializer=_start_worker,
+    with _spawned_pool(workers, initializer=_start_worker,
                        initargs=(str(config.warehouse), worker_memory_limit(config.duckdb_memory_limit, workers),
-                                 temp_directory_for(config.warehouse)))
+                                 temp_directory_for(config.warehouse))) as pool:
+        return in_workers(pool)
 
 
 def _documents_of(folder: Path, language: str) -> dict[str, Path]:
@@ -124,12 +243,17 @@ def write_period_documents(config: CommunityConfig, periods: list[Period],
         raise FileNotFoundError(f"no rendered report (report.html, {SECTIONS_FILE}) to make report.pdf and "
                                 f"report.pptx from in {', '.join(missing)}: materialize the report asset of "
                                 "these periods first")
+    shared = _shared_workers(config)
+    if shared is not None:
+        return _collect(periods, [shared.documents_future(report_dir(config, p), config.language) for p in periods],
+                        on_done)
     workers = _worker_count(config, periods, workers)
     if not workers:
         return _in_process(periods, on_done, lambda period: _documents_of(report_dir(config, period),
                                                                           config.language))
-    return _in_workers(periods, workers, on_done,
-                       lambda period: (_documents_of, report_dir(config, period), config.language))
+    with _spawned_pool(workers) as pool:
+        return _collect(periods, [pool.submit(_documents_of, report_dir(config, p), config.language)
+                                  for p in periods], on_done)
 
 
 def _worker_count(config: CommunityConfig, periods: list[Period], workers: int | None) -> int:
@@ -147,17 +271,23 @@ def _in_process(periods: list[Period], on_done: Callable | None, task: Callable)
     return results
 
 
-def _in_workers(periods: list[Period], workers: int, on_done: Callable | None, call: Callable,
-                initializer: Callable | None = None, initargs: tuple = ()) -> list:
-    """Run ``call(period)`` -> (function, *args) for every period in ``workers`` spawned processes;
-    results in period order, ``on_done`` called in that order as they complete."""
-    context = multiprocessing.get_context("spawn")
+def _spawned_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes for one call (use with ``with``)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=initializer, initargs=initargs)
+
+
+def _collect(periods: list[Period], futures: list[Future], on_done: Callable | None) -> list:
+    """The results of ``futures`` (one per period, in a worker pool) in period order, ``on_done``
+    called in that order as they complete. A failed period fails the call with its error; the
+    periods not started yet are cancelled (a shared pool lives on)."""
     results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
-                             initargs=initargs) as pool:
-        futures = [pool.submit(*call(period)) for period in periods]
+    try:
         for period, future in zip(periods, futures):
             results.append(future.result())
             if on_done:
                 on_done(period, results[-1])
+    finally:
+        for future in futures:
+            future.cancel()
     return results
