@@ -38,8 +38,7 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
     raw_keys = raw_asset_keys(config)
     model_assets = build_model_assets(partitions, raw_keys)
     checks = [*raw_checks, *build_staging_checks()]
-    # the report's quality appendix shows the latest result of each of these checks
-    check_keys = sorted({key for c in checks for key in c.check_keys}, key=lambda k: (k.asset_key.path, k.name))
+    check_keys = report_check_keys(checks)
     report_assets = [asset for grain in ("weekly", "monthly")
                      for asset in (build_report_asset(grain, partitions, check_keys),
                                    build_report_documents_asset(grain, partitions))]
@@ -86,6 +85,12 @@ def build_definitions(config: CommunityConfig) -> dg.Definitions:
         },
         executor=dg.in_process_executor,
     )
+
+
+def report_check_keys(checks) -> list[dg.AssetCheckKey]:
+    """The checks whose latest results a report's quality appendix lists: all of ``checks``
+    (the graph's asset checks, ``Definitions.asset_checks``), in a fixed order."""
+    return sorted({key for c in checks for key in c.check_keys}, key=lambda k: (k.asset_key.path, k.name))
 
 
 def raw_asset_keys(config: CommunityConfig) -> list[dg.AssetKey]:

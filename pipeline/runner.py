@@ -7,7 +7,8 @@ see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: 
 period of each grain by default, every period with ``"all"``). Every daily stage is ONE
 single-run backfill over the whole date range. The runs are recorded in the project's Dagster
 instance (``<project>/.dagster``), so ``dagster dev`` shows them, their checks and lineage
-afterwards.
+afterwards. The report and documents stages share one pool of worker processes, in which all
+their work is started before the first of them (``pipeline/report/batch.py``, SharedWorkers).
 """
 
 from __future__ import annotations
@@ -187,31 +188,33 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         if first is None:
             return summary
 
-        # 3. reports, one grain after the other, in the shared workers. Each grain's documents
-        # start in the workers as soon as its reports are rendered (while the next grain's
-        # reports render); its documents run then collects them.
-        workers.start()
-        documents_runs = []
+        # 3. reports. Every report of the run, and the documents asked for, start in the shared
+        # workers now (documents as soon as their report is written); the report and documents
+        # stages, one grain after the other as Dagster runs them, collect them.
+        from pipeline.definitions import report_check_keys
+        from pipeline.quality.check_results import latest_check_results
+
+        plan = []                               # (grain, range tags, periods, periods given documents)
         for grain in ("weekly", "monthly"):
             tags = _period_tags(grain, first, last)
-            if not tags:
-                continue
+            if tags:
+                periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
+                                          date.fromisoformat(tags[RANGE_END]))
+                plan.append((grain, tags, periods, {"none": [], "latest": periods[-1:]}.get(documents, periods)))
+        workers.start()
+        workers.start_reports(config, [p for _, _, periods, _ in plan for p in periods],
+                              latest_check_results(instance, report_check_keys(defs.asset_checks)),
+                              documents_for=[p for *_, with_documents in plan for p in with_documents])
+        for grain, tags, periods, _ in plan:
             execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
                     label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-            periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
-                                      date.fromisoformat(tags[RANGE_END]))
             summary.reports += [report_dir(config, p) / "report.html" for p in periods]
-            if documents == "none":
-                continue
-            if documents == "latest":
-                periods = periods[-1:]
-                tags = {RANGE_START: periods[0].key, RANGE_END: periods[0].key}
-            workers.start_documents(config, periods)
-            documents_runs.append((grain, tags))
-            summary.documents += [report_dir(config, p) for p in periods]
-        for grain, tags in documents_runs:
-            execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
-                    label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        for grain, _, _, with_documents in plan:
+            if with_documents:
+                tags = {RANGE_START: with_documents[0].key, RANGE_END: with_documents[-1].key}
+                execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
+                        label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+                summary.documents += [report_dir(config, p) for p in with_documents]
     return summary
 
 

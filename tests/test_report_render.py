@@ -478,11 +478,12 @@ def test_worker_processes_render_the_same_reports(rendered, base_config, tmp_pat
         assert paths["pdf"].read_bytes() == before["pdf"].read_bytes()
 
 
-def test_shared_workers_take_single_periods_and_documents_started_early(rendered, base_config, tmp_path):
+def test_shared_workers_collect_what_was_started_ahead(rendered, base_config, tmp_path):
     """While a run's SharedWorkers are started, a single period goes to the workers too (this
-    process opens no connection), and documents started early (start_documents) are what
-    write_period_documents returns; a period not started early is made then. Same files as
-    render_report in this process."""
+    process opens no connection); reports started ahead (start_reports) and the documents
+    started when their report was written are what render_periods and write_period_documents
+    return. A report started with other check results is rendered again; documents not started
+    ahead are made then. Same files as render_report in this process."""
     from pipeline.report import batch
 
     path = tmp_path / "warehouse.duckdb"
@@ -491,27 +492,54 @@ def test_shared_workers_take_single_periods_and_documents_started_early(rendered
     conn.close()
     config = replace(base_config, language="zh", warehouse=path, reports_dir=tmp_path / "reports", report_workers=2)
     before, _, md, metrics = rendered[(WEEK.key, WEEK.grain, "zh")]
+    week_dir, empty_dir = batch.report_dir(config, WEEK), batch.report_dir(config, EMPTY_WEEK)
 
     def must_not_open():
         raise AssertionError("the shared workers render every period")
 
     with batch.SharedWorkers(config) as workers:
         workers.start()
+        workers.start_reports(config, [EMPTY_WEEK, WEEK], CHECKS, documents_for=[WEEK])
+        early_report = workers._early[("report", week_dir, "zh")][1]
+        early_documents = workers._early[("documents", week_dir, "zh")]
         [paths] = batch.render_periods(config, [WEEK], CHECKS, must_not_open, documents=False)
-        assert paths["md"].read_text("utf-8") == md and not (paths["html"].parent / "report.pdf").exists()
-        workers.start_documents(config, [WEEK])
-        early = workers._early[(paths["html"].parent, "zh")]
+        assert early_report.result() == paths and paths["md"].read_text("utf-8") == md
         [docs] = batch.write_period_documents(config, [WEEK])
-        assert early.done() and early.result() == docs and not workers._early      # collected, not made again
-        assert docs["pdf"].read_bytes() == before["pdf"].read_bytes()
+        assert early_documents.result() == docs and docs["pdf"].read_bytes() == before["pdf"].read_bytes()
+        assert not [key for key in workers._early if key[1] == week_dir]                 # collected once
         docs["pdf"].unlink()
-        [again] = batch.write_period_documents(config, [WEEK])                       # not started early: made now
+        [again] = batch.write_period_documents(config, [WEEK])                         # not ahead: made now
         assert again["pdf"].read_bytes() == before["pdf"].read_bytes()
+        # started ahead with CHECKS; the stage has none: rendered again, without the failed check
+        workers._early[("report", empty_dir, "zh")][1].result()
+        assert "&lt;b&gt;check&lt;/b&gt;" in (empty_dir / "report.html").read_text("utf-8")
+        batch.render_periods(config, [EMPTY_WEEK], [], must_not_open, documents=False)
+        assert "&lt;b&gt;check&lt;/b&gt;" not in (empty_dir / "report.html").read_text("utf-8")
     assert batch._shared is None and workers.pool is None
     # one worker configured: nothing is shared
     with batch.SharedWorkers(replace(config, report_workers=1)) as workers:
         workers.start()
         assert workers.pool is None and batch._shared is None
+
+
+def test_shared_workers_serve_documents_before_waiting_reports(base_config, tmp_path):
+    """The shared workers' queue: with both workers busy, documents queued after a report
+    start before it (the newest period's documents are on a run's longest path)."""
+    import time
+
+    from pipeline.report import batch
+
+    config = replace(base_config, warehouse=tmp_path / "w.duckdb", report_workers=2)
+    with batch.SharedWorkers(config) as workers:
+        workers.start()
+        busy = [workers._submit(workers.REPORT, time.sleep, 1.0) for _ in range(2)]
+        report = workers._submit(workers.REPORT, time.monotonic)
+        documents = workers._submit(workers.DOCUMENTS, time.monotonic)
+        assert documents.result() < report.result()                                   # started first
+        assert [f.result() for f in busy] == [None, None]
+        failing = workers._submit(workers.REPORT, time.sleep, -1)                     # an error reaches its caller
+        with pytest.raises(ValueError):
+            failing.result()
 
 
 def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):

@@ -14,8 +14,9 @@ A failure in any period fails the call with that period's error.
 
 :class:`SharedWorkers` is one pool for every report stage of a ``community-report run``: while it
 is started, every period (a single one too) goes to its workers, which started once, side by
-side, with their imports and keyword dictionary loaded. The runner starts each grain's
-documents there as soon as its reports are rendered (pipeline/runner.py).
+side, with their imports and keyword dictionary loaded. The runner starts all the run's reports
+there ahead of their stages, and each period's documents as soon as its report is written; the
+stages collect them (pipeline/runner.py).
 
 :func:`write_period_documents` does the same for report.pdf and report.pptx (the
 ``report/<grain>_report_documents`` asset): they are made from the report.html, charts/*.svg
@@ -24,10 +25,14 @@ and sections.json already written (documents.py), so its workers need no warehou
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
 import multiprocessing
 import os
 import re
 import shutil
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -95,25 +100,39 @@ class SharedWorkers:
 
     Once started (:meth:`start`) and until the ``with`` ends, :func:`render_periods` and
     :func:`write_period_documents` of the same warehouse send every period to these workers, a
-    single period too, whatever their ``workers`` argument. Why: the workers start once per run
-    instead of once per stage, side by side; and the documents of one grain can be made while
-    the next grain's reports render (:meth:`start_documents`), which Dagster runs one after the
-    other in one process cannot do (see docs/ARCHITECTURE.md on why not two runs in threads).
+    single period too, whatever their ``workers`` argument. The runner also starts the run's
+    reports and documents ahead of their Dagster stages (:meth:`start_reports`), and those
+    stages then collect them. Why: Dagster runs one stage after the other in the runner's
+    process (docs/ARCHITECTURE.md says why not two in threads), and a report stage of one
+    period keeps one worker busy; started ahead, the weekly and the monthly report render side
+    by side, and each period's documents start as soon as its report is written.
 
-    Each worker opens a read-only connection with its first period: the reports must come after
-    every write to the warehouse (the runner's model stages), and no process may hold it for
+    Tasks are queued here, not in the pool: the documents go first (the newest period's are on
+    the longest path), then the reports whose documents are wanted, then the rest; the pool gets
+    one task per worker at a time (its own queue is first come, first served).
+
+    Each worker opens a read-only connection with its first report: every write to the
+    warehouse must come before (the runner's model stages), and no process may hold it for
     writing meanwhile. ``config.report_workers`` < 2: no workers, periods are rendered as
     without it."""
+
+    DOCUMENTS, WANTED_REPORT, REPORT = 0, 1, 2          # task priorities, first served first
 
     def __init__(self, config: CommunityConfig):
         self.warehouse = str(config.warehouse)
         self.workers = config.report_workers
         self.memory_limit = config.duckdb_memory_limit
         # DuckDB's threads in each worker: a run of one period per grain keeps one worker busy
-        # at a time, and a report's queries then use the cores the model stages used
+        # at a time, and a report's queries then use the cores the model stages used (two
+        # workers of a backfill with 2 threads each rendered six weeks as fast as with 1)
         self.threads = config.duckdb_threads
         self.pool: ProcessPoolExecutor | None = None
-        self._early: dict[tuple[Path, str], Future] = {}      # (report folder, language) -> documents
+        self._lock = threading.RLock()
+        self._waiting: list = []                  # heap of (priority, sequence, future, function, args)
+        self._sequence = itertools.count()
+        self._running = 0
+        # started ahead: ("report", folder, language) -> (check results, future); ("documents", ...) -> future
+        self._early: dict[tuple, object] = {}
 
     def __enter__(self) -> SharedWorkers:
         return self
@@ -135,27 +154,93 @@ class SharedWorkers:
             self.pool.submit(_ready)
         _shared = self
 
-    def start_documents(self, config: CommunityConfig, periods: list[Period]) -> None:
-        """Start making report.pdf and report.pptx of ``periods``, whose reports are rendered,
-        in the workers now; :func:`write_period_documents` of these periods then collects them
-        instead of starting them. The runner calls it after each report stage, so one grain's
-        documents are made while the other grain's reports are rendered."""
+    def start_reports(self, config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
+                      documents_for: list[Period] = ()) -> None:
+        """Start rendering ``periods`` (report.html etc., no documents) with ``check_results``,
+        and the documents of ``documents_for`` as soon as their reports are written.
+        Their stages collect them (:meth:`report_future`, :meth:`documents_future`)."""
         if self.pool is None:
             return
+        wanted = {report_dir(config, p) for p in documents_for}
         for period in periods:
             folder = report_dir(config, period)
-            self._early[(folder, config.language)] = self.pool.submit(_documents_of, folder, config.language)
+            report = self._submit(self.WANTED_REPORT if folder in wanted else self.REPORT,
+                                  _render_in_worker, config, period, check_results, False)
+            self._early[("report", folder, config.language)] = (check_results, report)
+            if folder in wanted:
+                documents = Future()
+                self._early[("documents", folder, config.language)] = documents
+                report.add_done_callback(functools.partial(self._documents_after, documents, folder, config.language))
+
+    def report_future(self, config: CommunityConfig, period: Period, check_results: list[dict] | None,
+                      documents: bool) -> Future:
+        """The report of ``period``: the one started ahead if it was started with the same check
+        results and without documents, else one started now."""
+        key = ("report", report_dir(config, period), config.language)
+        with self._lock:
+            early = self._early.pop(key, None)
+        if early is not None and early[0] == check_results and not documents:
+            return early[1]
+        return self._submit(self.REPORT, _render_in_worker, config, period, check_results, documents)
 
     def documents_future(self, folder: Path, language: str) -> Future:
-        """The documents of ``folder``: those started early, or started now."""
-        early = self._early.pop((folder, language), None)
-        return early if early is not None else self.pool.submit(_documents_of, folder, language)
+        """The documents of ``folder``: those started ahead, or started now."""
+        with self._lock:
+            early = self._early.pop(("documents", folder, language), None)
+        return early if early is not None else self._submit(self.DOCUMENTS, _documents_of, folder, language)
+
+    def _documents_after(self, documents: Future, folder: Path, language: str, report: Future) -> None:
+        if documents.done():                                # cancelled by a stage that failed
+            return
+        if report.cancelled() or report.exception() is not None:
+            documents.set_exception(report.exception() if not report.cancelled()
+                                    else RuntimeError(f"{folder}: its report was cancelled"))
+        else:
+            self._submit(self.DOCUMENTS, _documents_of, folder, language, future=documents)
+
+    def _submit(self, priority: int, function: Callable, *args, future: Future | None = None) -> Future:
+        future = future or Future()
+        with self._lock:
+            heapq.heappush(self._waiting, (priority, next(self._sequence), future, function, args))
+            self._dispatch()
+        return future
+
+    def _dispatch(self) -> None:
+        """Give the pool the next waiting tasks while a worker is free (lock held)."""
+        while self._running < self.workers and self._waiting:
+            _, _, future, function, args = heapq.heappop(self._waiting)
+            if not future.set_running_or_notify_cancel():
+                continue                                   # cancelled while waiting
+            try:
+                task = self.pool.submit(function, *args)
+            except Exception as exc:                      # noqa: BLE001 (a shut-down or broken pool)
+                future.set_exception(exc)
+                continue
+            self._running += 1
+            task.add_done_callback(functools.partial(self._finished, future))
+
+    def _finished(self, future: Future, task: Future) -> None:
+        # runs in the pool's thread: hand the result on, then give the pool the next task
+        if task.cancelled():
+            future.set_exception(RuntimeError("the report workers were shut down"))
+        elif task.exception() is not None:
+            future.set_exception(task.exception())
+        else:
+            future.set_result(task.result())
+        with self._lock:
+            self._running -= 1
+            if self.pool is not None:
+                self._dispatch()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         global _shared
         if self.pool is None:
             return
         _shared = None
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for _, _, future, _, _ in waiting:
+            future.cancel()
         self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
         self.pool = None
         self._early.clear()
@@ -211,7 +296,8 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
 
     shared = _shared_workers(config)
     if shared is not None:
-        return in_workers(shared.pool)
+        return _collect(periods, [shared.report_future(config, period, check_results, documents)
+                                  for period in periods], on_done)
     workers = _worker_count(config, periods, workers)
     if not workers:
         with open_connection() as conn:
