@@ -287,7 +287,8 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     """Render every period's report into ``<reports_dir>/<grain>/<key>/``; return their paths in
     period order. ``open_connection()`` is a context manager giving the warehouse connection
     used when the periods are rendered in this process. ``documents=False``: no report.pdf /
-    report.pptx (see :func:`write_period_documents`)."""
+    report.pptx (see :func:`write_period_documents`). While a run's :class:`SharedWorkers` are
+    started, every period goes to them (a report they started ahead is collected)."""
     from pipeline.report.render import render_report
 
     def in_workers(pool: ProcessPoolExecutor) -> list[dict[str, Path]]:
@@ -320,7 +321,9 @@ def write_period_documents(config: CommunityConfig, periods: list[Period],
                            workers: int | None = None) -> list[dict[str, Path]]:
     """Write report.pdf and report.pptx of every period from its rendered report; return their
     paths (keys ``pdf``, ``pptx``) in period order. A period whose report was not rendered is
-    an error naming its folder, before any document is written."""
+    an error naming its folder, before any document is written. While a run's
+    :class:`SharedWorkers` are started, every period goes to them (documents they started ahead
+    are collected)."""
     from pipeline.report.documents import SECTIONS_FILE
 
     missing = [str(report_dir(config, p)) for p in periods
