@@ -524,12 +524,13 @@ def test_shared_workers_collect_what_was_started_ahead(rendered, base_config, tm
 
 def test_shared_workers_serve_documents_before_waiting_reports(base_config, tmp_path):
     """The shared workers' queue: with both workers busy, documents queued after a report
-    start before it (the newest period's documents are on a run's longest path)."""
+    start before it (the newest period's documents are on a run's longest path). Errors reach
+    the caller: a task's, a report's, and the report's again for the documents waiting on it."""
     import time
 
     from pipeline.report import batch
 
-    config = replace(base_config, warehouse=tmp_path / "w.duckdb", report_workers=2)
+    config = replace(base_config, warehouse=tmp_path / "w.duckdb", reports_dir=tmp_path / "reports", report_workers=2)
     with batch.SharedWorkers(config) as workers:
         workers.start()
         busy = [workers._submit(workers.REPORT, time.sleep, 1.0) for _ in range(2)]
@@ -540,6 +541,13 @@ def test_shared_workers_serve_documents_before_waiting_reports(base_config, tmp_
         failing = workers._submit(workers.REPORT, time.sleep, -1)                     # an error reaches its caller
         with pytest.raises(ValueError):
             failing.result()
+        # a report that fails (no warehouse file) fails its stage, and the documents waiting for it
+        workers.start_reports(config, [WEEK], [], documents_for=[WEEK])
+        documents = workers._early[("documents", batch.report_dir(config, WEEK), config.language)]
+        with pytest.raises(Exception, match="w.duckdb"):
+            batch.render_periods(config, [WEEK], [], None, documents=False)
+        with pytest.raises(Exception, match="w.duckdb"):
+            documents.result(timeout=60)
 
 
 def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
