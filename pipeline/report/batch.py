@@ -145,11 +145,9 @@ class SharedWorkers:
             return
         if _shared is not None:
             raise RuntimeError("report workers are already shared in this process")
-        self.pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_warm_worker,
-            initargs=(self.warehouse, worker_memory_limit(self.memory_limit, self.workers),
-                      temp_directory_for(self.warehouse), self.threads))
+        self.pool = _spawned_pool(self.workers, initializer=_start_warm_worker,
+                                  initargs=(self.warehouse, worker_memory_limit(self.memory_limit, self.workers),
+                                            temp_directory_for(self.warehouse), self.threads))
         for _ in range(self.workers):
             self.pool.submit(_ready)
         _shared = self
@@ -291,10 +289,6 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     started, every period goes to them (a report they started ahead is collected)."""
     from pipeline.report.render import render_report
 
-    def in_workers(pool: ProcessPoolExecutor) -> list[dict[str, Path]]:
-        return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
-                                  for period in periods], on_done)
-
     shared = _shared_workers(config)
     if shared is not None:
         return _collect(periods, [shared.report_future(config, period, check_results, documents)
@@ -307,7 +301,8 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     with _spawned_pool(workers, initializer=_start_worker,
                        initargs=(str(config.warehouse), worker_memory_limit(config.duckdb_memory_limit, workers),
                                  temp_directory_for(config.warehouse))) as pool:
-        return in_workers(pool)
+        return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
+                                  for period in periods], on_done)
 
 
 def _documents_of(folder: Path, language: str) -> dict[str, Path]:
@@ -361,7 +356,7 @@ def _in_process(periods: list[Period], on_done: Callable | None, task: Callable)
 
 
 def _spawned_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes for one call (use with ``with``)."""
+    """A pool of ``workers`` spawned processes (for one call, use it with ``with``)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=initializer, initargs=initargs)
 
