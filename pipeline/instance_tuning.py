@@ -23,6 +23,15 @@ Dagster's defaults):
    profile. Dagster's note: a failed run's partitions are then not marked failed in the UI
    (they keep their previous status; the run itself shows as failed, and the CLI exits non-zero).
    Set the variable to ``0`` to keep one event per partition.
+4. The materializations of a partition range written in one go. A step over a range reports one
+   materialization per partition (365 for a year of a daily model) and Dagster stored each on
+   its own: a transaction on the run's file and one on the index file, each on a new SQLite
+   connection, the event serialized twice and the asset's row in ``asset_keys`` rewritten after
+   a schema lookup, ~4.6 ms per event: 0.5 s of each daily model's step on the demo, whose SQL
+   takes 35 ms. Dagster batches these events when ``DAGSTER_EVENT_BATCH_SIZE`` is set, but its
+   SQLite storage then stores them one by one all the same; measure 4 sets the variable and
+   gives the SQLite storage a batch write (:func:`_store_event_batch`) that stores exactly what
+   ``store_event`` would. Applied only to the Dagster version it was written for.
 """
 
 from __future__ import annotations
@@ -33,18 +42,21 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-TUNED_DAGSTER_VERSION = "1.13.27"     # the version measure 2 was written for (pyproject pins it)
+TUNED_DAGSTER_VERSION = "1.13.27"     # the version measures 2 and 4 were written for (pyproject pins it)
+EVENT_BATCH_SIZE = "1000"             # events per batch write (a partition range: one step's events)
 _MAX_ENGINES = 64                     # one per run shard: a CLI run makes ~25
 
 _SQLITE_SYNC = {"home": None}
 _ENGINES: dict = {"patched": False}
+_BATCHES: dict = {"patched": False}
 
 
 def tune_instance(home: Path) -> None:
-    """Apply the three measures for the Dagster instance in ``home`` (idempotent)."""
+    """Apply the four measures for the Dagster instance in ``home`` (idempotent)."""
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
     _relax_sqlite_sync(home)
     _reuse_sqlite_engines()
+    _batch_asset_events()
 
 
 def _relax_sqlite_sync(home: Path) -> None:
@@ -96,3 +108,55 @@ def _reuse_sqlite_engines() -> None:
     for module in (sqlite_event_log, sqlite_run_storage, sqlite_schedule_storage):
         module.create_engine = create_engine
     _ENGINES["patched"] = True
+
+
+def _batch_asset_events() -> None:
+    import dagster
+
+    if _BATCHES["patched"] or dagster.__version__ != TUNED_DAGSTER_VERSION:
+        return
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    SqliteEventLogStorage.store_event_batch = _store_event_batch
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
+    _BATCHES["patched"] = True
+
+
+def _store_event_batch(self, events) -> None:
+    """``SqliteEventLogStorage.store_event`` for many asset events of one run, in two
+    transactions: the events into the run's file, then into the index file with their tags and
+    the asset's row.
+
+    What is stored is what ``store_event`` stores, event by event (the same rows, in the same
+    order); only the ``asset_keys`` row is written once per asset and event type, from the last
+    such event of the batch, instead of once per event: each write replaces the columns the
+    previous one set, so the row ends the same. Any other batch (mixed runs, check or run
+    events) is stored event by event, as Dagster does.
+    """
+    from dagster._core.errors import DagsterInvariantViolationError
+    from dagster._core.events import ASSET_EVENTS
+    from dagster._core.storage.sqlalchemy_compat import db_result
+
+    if not events or len({e.run_id for e in events}) != 1 or not all(
+            e.is_dagster_event and e.dagster_event_type in ASSET_EVENTS and e.dagster_event.asset_key
+            for e in events):
+        for event in events:
+            self.store_event(event)
+        return
+    statements = [self.prepare_insert_event(e) for e in events]      # serialized once, used twice
+    with self.run_connection(events[0].run_id) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    with self.index_transaction() as conn:
+        event_ids = []
+        for statement in statements:
+            with db_result(conn, statement) as result:
+                event_ids.append(result.inserted_primary_key[0])
+        if any(i is None for i in event_ids):
+            raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
+        self._store_asset_event_tags(conn, events, event_ids)    # one insert (and table lookup)
+        last = {}
+        for position, event in enumerate(events):
+            last[(event.dagster_event.asset_key, event.dagster_event_type)] = position
+        for position in sorted(last.values()):
+            self._store_asset_event(conn, events[position], event_ids[position])

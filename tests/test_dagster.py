@@ -125,6 +125,76 @@ def test_instance_tuning_one_engine_per_sqlite_file_and_no_fsync(tmp_path):
         assert conn.exec_driver_sql("pragma synchronous").scalar() == 2
 
 
+def test_instance_tuning_stores_a_partition_range_in_one_batch_like_dagster(config, tmp_path, monkeypatch):
+    """Measure 4 of pipeline/instance_tuning.py: a single-run backfill's materializations, one per
+    partition, are stored in one batch write, and the instance ends up holding what Dagster's
+    event-by-event store gives: the same events in the same order, the same indexed rows, the
+    same materialized partitions and the same latest materialization of the asset."""
+    import sqlite3
+
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from pipeline.instance_tuning import tune_instance
+
+    defs = build_definitions(config)
+    messages = dg.AssetKey(["staging", "messages"])
+    range_tags = {"dagster/asset_partition_range_start": "2026-03-02",
+                  "dagster/asset_partition_range_end": "2026-03-08"}
+    store_event = SqliteEventLogStorage.store_event
+    stored = []
+
+    def counting_store_event(self, event):
+        stored.append(event.dagster_event_type)
+        return store_event(self, event)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event", counting_store_event)
+
+    def backfill(home, batch: bool):
+        home.mkdir()
+        tune_instance(home)
+        if batch:
+            monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+        else:
+            monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+        assert _materialize(defs, [dg.AssetKey(["raw", "forum"]), dg.AssetKey(["staging", "members"])],
+                            instance).success
+        stored.clear()
+        result = _materialize(defs, [messages], instance, tags=range_tags)
+        assert result.success
+        run_id = result.run_id
+        shards = home / "history" / "runs"
+        run_events = sqlite3.connect(shards / f"{run_id}.db").execute(
+            "select dagster_event_type, asset_key, partition, step_key from event_logs order by id").fetchall()
+        index = sqlite3.connect(shards / "index.db")
+        indexed = index.execute("select dagster_event_type, asset_key, partition from event_logs "
+                                "where run_id = ? order by id", (run_id,)).fetchall()
+        # the tags' values (data versions) are made from the run id, which differs
+        tags = index.execute("select t.asset_key, t.key, e.partition from asset_event_tags t "
+                             "join event_logs e on e.id = t.event_id where e.run_id = ? order by t.id",
+                             (run_id,)).fetchall()
+        latest = instance.get_latest_materialization_event(messages)
+        summary = {
+            "run_events": run_events, "indexed": indexed, "tags": tags,
+            "partitions": sorted(instance.get_materialized_partitions(messages)),
+            "latest": (latest.dagster_event.partition, latest.run_id == run_id),
+            "last_run": instance.get_asset_records([messages])[0].asset_entry.last_run_id == run_id,
+        }
+        return summary, list(stored)
+
+    one_by_one, stores_unbatched = backfill(tmp_path / "unbatched", batch=False)
+    batched, stores_batched = backfill(tmp_path / "batched", batch=True)
+    assert batched == one_by_one
+    materialized = [e for e in one_by_one["run_events"] if e[0] == "ASSET_MATERIALIZATION"]
+    assert [e[2] for e in materialized] == [f"2026-03-0{d}" for d in range(2, 9)]
+    assert one_by_one["latest"] == ("2026-03-08", True) and one_by_one["last_run"]
+    assert [t[2] for t in one_by_one["tags"] if t[1] == "dagster/data_version"] == [e[2] for e in materialized]
+    assert len(one_by_one["indexed"]) >= 7 and one_by_one["partitions"] == [f"2026-03-0{d}" for d in range(2, 9)]
+    assert stores_unbatched.count("ASSET_MATERIALIZATION") == 7
+    assert "ASSET_MATERIALIZATION" not in stores_batched        # all seven went through the batch write
+
+
 def test_every_table_a_model_reads_is_a_declared_dependency():
     """The registry's deps drive the Dagster lineage and the runner's stages (which reorder
     models): a table read in a model's SQL but not declared could be built after the model."""
