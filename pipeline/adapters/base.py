@@ -12,6 +12,11 @@ An adapter is a module in ``pipeline/adapters/`` with:
   the provenance columns from ``ctx`` (``ctx.provenance_sql()`` helps). Bad records are
   inserted too (with NULLs where a value could not be parsed): the loader quarantines them.
   A unit that cannot be parsed at all raises :class:`ExportParseError`.
+  Instead of inserting an entity's rows, an adapter may hand the loader the query that selects
+  them (``ctx.defer_candidates``): the loader then reads that query once, straight into
+  ``raw.*``, instead of a copy of millions of rows in ``_in_<entity>``. Whatever such a query
+  reads must outlive ``load_export``: drop it in a function given to ``ctx.on_done``, which the
+  loader calls when the unit is finished, loaded or not.
 
 Adapters never loop over messages in Python; big single-object JSON files go through
 ``pipeline/adapters/jsonstream.py`` (streamed to a JSON-array file DuckDB reads).
@@ -19,7 +24,8 @@ Adapters never loop over messages in Python; big single-object JSON files go thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -52,6 +58,23 @@ class LoadContext:
     exporter_timezone: str   # zone of times written without an offset (Telegram `date`, …)
     tmp_dir: Path            # scratch folder for this unit (deleted afterwards)
     options: dict            # the source's extra config keys (e.g. bots: [...])
+    deferred: dict[str, tuple[str, dict]] = field(default_factory=dict)   # entity -> (query, params)
+    done: list[Callable[[], None]] = field(default_factory=list)
+
+    def defer_candidates(self, entity: str, select_sql: str, params: dict) -> None:
+        """The candidate rows of ``entity``: ``select_sql`` (with the columns of ``_in_<entity>``,
+        by name) and its ``$``-parameters, run by the loader when it moves the rows, instead of
+        rows inserted into ``_in_<entity>`` (which must then stay empty).
+
+        Saves writing and reading back a copy of every row: ~0.37 s per 1.2M Telegram or Discord
+        messages. The query may run more than once (counting; quarantine when a row breaks a rule),
+        so it must select the same rows every time.
+        """
+        self.deferred[entity] = (select_sql, dict(params))
+
+    def on_done(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when the loader has finished with this unit (committed or rolled back)."""
+        self.done.append(fn)
 
     def provenance_sql(self) -> str:
         """SELECT-list fragment for the provenance columns, values bound as $-parameters.

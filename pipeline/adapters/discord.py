@@ -158,31 +158,31 @@ def load_export(ctx: LoadContext) -> None:
                         tz=ctx.exporter_timezone, is_thread=is_thread)
     prov = ctx.provenance_sql()
     scratch = jsonstream.scratch_name("discord_messages")
-    try:
-        jsonstream.load_array(conn, loc, scratch, MESSAGE_COLUMNS, ctx.tmp_dir)
-        # i = the message's index in the file's messages array (for locations).
-        conn.execute(f"create or replace temp view _dce_messages as select rowid as i, * from {loc.table}")
-        _insert_messages(conn, prov, params)
-        _insert_reactions_and_users(conn, prov, params)
-        _insert_membership(conn, prov, params)
-    finally:
-        _cleanup(conn, scratch)
+    # the messages' candidates are a query over the parsed export: it is dropped when the
+    # loader has moved them
+    ctx.on_done(lambda: _cleanup(conn, scratch))
+    jsonstream.load_array(conn, loc, scratch, MESSAGE_COLUMNS, ctx.tmp_dir)
+    # i = the message's index in the file's messages array (for locations).
+    conn.execute(f"create or replace temp view _dce_messages as select rowid as i, * from {loc.table}")
+    _defer_messages(ctx, prov, params)
+    _insert_reactions_and_users(conn, prov, params)
+    _insert_membership(conn, prov, params)
 
 
 def _cleanup(conn, scratch: str) -> None:
+    """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
     try:
         conn.execute("drop view if exists _dce_messages")
         for t in ("_dce_reactions", "_dce_people"):
             conn.execute(f"drop table if exists {t}")
     except duckdb.Error:
-        pass  # the loader's transaction failed: its rollback removes them
+        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
     jsonstream.drop_scratch(conn, scratch)
 
 
-def _insert_messages(conn, prov: str, params: dict) -> None:
+def _defer_messages(ctx: LoadContext, prov: str, params: dict) -> None:
     content = ", ".join(f"'{t}'" for t in CONTENT_TYPES)
-    run(conn, f"""
-        insert into _in_messages by name
+    ctx.defer_candidates("messages", f"""
         with m as (
             select *,
                    case when type is null then null

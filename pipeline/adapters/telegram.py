@@ -188,32 +188,33 @@ def load_export(ctx: LoadContext) -> None:
     head = jsonstream.scan_head(ctx.path, {"messages", "chats", "left_chats"}, display=ctx.rel_path)
     names: list[tuple[str, str]] = []   # (display name, user id) known from outside the messages
     scratch = {k: jsonstream.scratch_name(f"telegram_{k}") for k in ("messages", "all", "chat")}
-    try:
-        if head.stop_key == "messages":
-            _load_single_chat(ctx, wanted, scratch)
-        elif head.stop_key in ("chats", "left_chats") or {"about", "personal_information"} <= set(head.keys):
-            info = head.values.get("personal_information")
-            if isinstance(info, dict) and info.get("user_id") not in (None, "", 0):
-                full = " ".join(str(info.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
-                if full:
-                    names.append((full, f"user{info['user_id']}"))
-            _load_account_export(ctx, wanted, scratch)
-        else:
-            raise ExportParseError(ctx.rel_path, "root object",
-                                   "a Telegram Desktop export: a chat with 'messages', or an account "
-                                   "export with 'chats'", f"root keys found: {', '.join(head.keys) or 'none'}")
-        _fill_candidates(ctx, names)
-    finally:
-        _cleanup(conn, scratch)
+    # the messages' candidates are a query over the parsed export: it is dropped when the
+    # loader has moved them
+    ctx.on_done(lambda: _cleanup(conn, scratch))
+    if head.stop_key == "messages":
+        _load_single_chat(ctx, wanted, scratch)
+    elif head.stop_key in ("chats", "left_chats") or {"about", "personal_information"} <= set(head.keys):
+        info = head.values.get("personal_information")
+        if isinstance(info, dict) and info.get("user_id") not in (None, "", 0):
+            full = " ".join(str(info.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+            if full:
+                names.append((full, f"user{info['user_id']}"))
+        _load_account_export(ctx, wanted, scratch)
+    else:
+        raise ExportParseError(ctx.rel_path, "root object",
+                               "a Telegram Desktop export: a chat with 'messages', or an account "
+                               "export with 'chats'", f"root keys found: {', '.join(head.keys) or 'none'}")
+    _fill_candidates(ctx, names)
 
 
 def _cleanup(conn, scratch: dict) -> None:
+    """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
     try:
         conn.execute("drop view if exists _tg_m")
         for t in ("_tg_names", "_tg_members", "_tg_reactions"):
             conn.execute(f"drop table if exists {t}")
     except duckdb.Error:
-        pass  # the loader's transaction failed: its rollback removes them
+        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
     jsonstream.drop_scratch(conn, *scratch.values())
 
 
@@ -300,8 +301,7 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
     text = ("case json_type(text) when 'VARCHAR' then text ->> '$' "
             "when 'ARRAY' then array_to_string(list_transform(try_cast(text as JSON[]), lambda e: "
             "coalesce(case json_type(e) when 'VARCHAR' then e ->> '$' else e ->> 'text' end, '')), '') end")
-    run(conn, f"""
-        insert into _in_messages by name
+    ctx.defer_candidates("messages", f"""
         with m as (
             select *, {author_id} as author_norm, {sent_at} as sent, {edited_raw} as edited_ts
             from _tg_m
@@ -337,28 +337,39 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
         from m
     """, params)
 
-    # Names → ids, from every place the export pairs them.
+    # Names → ids, from every place the export pairs them: one row per (name, id) pair and place
+    # kind, with the first and last time it is seen (ord: the order in the export) and the
+    # location of the first, instead of one row per message (1.2M rows written and read again)
     conn.execute("""
-        create or replace temp table _tg_names (name VARCHAR, user_id VARCHAR, ord BIGINT, loc VARCHAR)
+        create or replace temp table _tg_names
+            (name VARCHAR, user_id VARCHAR, first_ord BIGINT, first_loc VARCHAR, last_ord BIGINT)
     """)
     run(conn, f"""
         insert into _tg_names
-        select "from", {norm_id_sql('from_id')}, seq * 2, loc from _tg_m where type is distinct from 'service'
-        union all
-        select actor, {norm_id_sql('actor_id')}, seq * 2, loc from _tg_m where type = 'service'
+        select name, user_id, min(ord), arg_min(loc, ord), max(ord)
+        from (select case when type = 'service' then actor else "from" end as name,
+                     case when type = 'service' then {norm_id_sql('actor_id')} else {norm_id_sql('from_id')} end
+                         as user_id,
+                     seq * 2 as ord, loc
+              from _tg_m)
+        group by name, user_id
     """)
+    # one row per reaction, without the message's whole reactions list beside each (copying
+    # that list into every row was most of this statement's cost)
     conn.execute("""
         create or replace temp table _tg_reactions as
-        select m.*, unnest(m.reactions) as r, generate_subscripts(m.reactions, 1) - 1 as j
-        from (select chat_id, id, loc, seq, reactions from _tg_m where len(reactions) > 0) m
+        select chat_id, id, loc, seq, unnest(reactions) as r, generate_subscripts(reactions, 1) - 1 as j
+        from _tg_m where len(reactions) > 0
     """)
     run(conn, f"""
         insert into _tg_names
-        select rr."from", {norm_id_sql('rr.from_id')}, seq * 2 + 1, loc || '.reactions[' || j || ']'
-        from (select seq, loc, j, unnest(r.recent) as rr from _tg_reactions where len(r.recent) > 0)
+        select rr."from", {norm_id_sql('rr.from_id')}, min(ord), arg_min(loc, ord), max(ord)
+        from (select seq * 2 + 1 as ord, loc || '.reactions[' || j || ']' as loc, unnest(r.recent) as rr
+              from _tg_reactions where len(r.recent) > 0)
+        group by 1, 2
     """)
     for k, (name, user_id) in enumerate(extra_names):
-        conn.execute("insert into _tg_names values ($n, $u, -1 - $k, 'personal_information')",
+        conn.execute("insert into _tg_names values ($n, $u, -1 - $k, 'personal_information', -1 - $k)",
                      {"n": name, "u": user_id, "k": k})
 
     _insert_reactions(ctx, prov, params)
@@ -368,13 +379,14 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
     run(conn, f"""
         insert into _in_users by name
         with u as (
-            select user_id, name, ord, loc from _tg_names
-            where user_id is not null and loc <> 'personal_information'
+            select user_id, name, first_ord, first_loc, last_ord from _tg_names
+            where user_id is not null and first_loc <> 'personal_information'
             union all
-            select user_id, member_name, -1, loc || '.members[' || k || ']' from _tg_members where user_id like 'name:%'
+            select user_id, member_name, -1, loc || '.members[' || k || ']', -1
+            from _tg_members where user_id like 'name:%'
         )
-        select {prov}, arg_min(loc, ord) as location, user_id,
-               arg_max(name, ord) filter (where name is not null) as display_name,
+        select {prov}, arg_min(first_loc, first_ord) as location, user_id,
+               arg_max(name, last_ord) filter (where name is not null) as display_name,
                list_contains($bots::VARCHAR[], user_id) as is_bot
         from u group by user_id
     """, params)
@@ -390,11 +402,13 @@ def _insert_reactions(ctx: LoadContext, prov: str, params: dict) -> None:
         insert into _in_reactions by name
         select {prov}, loc || '.reactions[' || j || '].recent[' || k || ']' as location,
                {message_id} as message_id,
-               {norm_id_sql('rr.from_id')} as reactor_id, {reaction} as reaction, 1 as reaction_count,
+               {norm_id_sql('rr.from_id')} as reactor_id, reaction, 1 as reaction_count,
                coalesce(rr.date_unixtime, rr.date) as raw_time,
                case when rr.date_unixtime is not null then {unix_ts_sql('rr.date_unixtime')}
                     else {local_ts_sql('rr.date')} end as reacted_at
-        from (select *, unnest(r.recent) as rr, generate_subscripts(r.recent, 1) - 1 as k
+        -- the reaction's fields taken before its recent[] is unnested: not the whole struct per reactor
+        from (select chat_id, id, loc, j, {reaction} as reaction,
+                     unnest(r.recent) as rr, generate_subscripts(r.recent, 1) - 1 as k
               from _tg_reactions where len(r.recent) > 0)
     """, params)
     run(conn, f"""
@@ -422,7 +436,7 @@ def _insert_membership(ctx: LoadContext, prov: str, params: dict, sent_at: str) 
             where type = 'service' and action in ('invite_members', 'create_group', 'remove_members')
         ),
         resolved as (
-            select name, arg_max(user_id, ord) as user_id from _tg_names
+            select name, arg_max(user_id, last_ord) as user_id from _tg_names
             where name is not null and user_id is not null group by name
         ),
         listed as (

@@ -5,7 +5,8 @@ ones already loaded (same content hash = same ``file_id``; a new unit is hashed 
 while it loads, and skipped after its read when that content was loaded before), and loads
 each new one in its own transaction:
 
-1. fresh ``_in_*`` candidate tables; the adapter fills them;
+1. fresh ``_in_*`` candidate tables; the adapter fills them (or hands over the query that
+   selects an entity's rows, see ``LoadContext.defer_candidates``);
 2. rows breaking a rule of ``rules.py`` → ``raw.quarantine`` (rule + reason naming the
    file and place); the rest → ``raw.*`` with their local date;
 3. a ``raw.files`` ledger row with the counts (read = loaded + quarantined).
@@ -32,6 +33,7 @@ from pipeline.adapters.base import ExportParseError, LoadContext
 from pipeline.config import CommunityConfig, SourceConfig
 from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_case_sql
 from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
+from pipeline.sql_runner import bind
 
 ENTITIES = tuple(CANDIDATE_COLUMNS)
 PENDING_FILE_ID = "(content hash pending)"   # candidate rows' file_id while the hash is computed
@@ -180,7 +182,7 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
         # A new version of an export at the same path replaces the old one; a failed earlier
         # attempt of the same content is retried from scratch.
         _delete_unit_rows(conn, source.name, "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id})
-        counts = _move_candidates(conn, config, now, file_id)
+        counts = _move_candidates(conn, config, now, file_id, ctx.deferred)
         conn.execute(
             """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'loaded', null,
                                             $read, $loaded, $quar, $mread, $mloaded, $mquar)""",
@@ -209,39 +211,50 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
              "size": _unit_size(unit), "now": now, "err": error})
         return UnitResult(rel, "failed", error=error)
     finally:
+        for done in ctx.done:           # the adapter's scratch tables, read by deferred candidates
+            done()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _move_candidates(conn, config: CommunityConfig, now: datetime, file_id: str) -> dict:
+def _move_candidates(conn, config: CommunityConfig, now: datetime, file_id: str,
+                     deferred: dict[str, tuple[str, dict]] | None = None) -> dict:
     """Route candidate rows: rule breakers to quarantine, the rest to raw.*, with their
     ``file_id`` (the candidates may carry a placeholder); return counts.
 
+    The candidates of an entity are the rows of ``_in_<entity>``, or the query an adapter
+    deferred for it (``LoadContext.defer_candidates``), bound with the adapter's parameters.
     One pass in the usual case: the rows that break no rule are inserted straight from the
-    candidate table (the insert returns how many), and only when that is fewer than the rows
-    read are the breakers selected again for ``raw.quarantine`` (no intermediate copy of
-    millions of rows, no separate counting pass).
+    candidates (the insert returns how many), and only when that is fewer than the rows read
+    are the breakers selected again for ``raw.quarantine`` (no intermediate copy of millions of
+    rows, no separate counting pass).
     """
     totals = {"read": 0, "loaded": 0, "quar": 0, "mread": 0, "mloaded": 0, "mquar": 0}
     for entity in ENTITIES:
+        source, params = f"_in_{entity}", {}
+        if deferred and entity in deferred:
+            if conn.execute(f"select count(*) from _in_{entity}").fetchone()[0]:
+                raise RuntimeError(f"the adapter both deferred and inserted its {entity} candidates")
+            query, adapter_params = deferred[entity]
+            source, params = f"({query})", dict(adapter_params)
+        # the loader's own parameters win: file_id is the content hash now, not the placeholder
+        params.update(file_id=file_id, now=now, local_tz=config.timezone)
         rule = rule_case_sql(entity)
         extra = ""
-        params = {"now": now} if "$now" in rule else {}   # DuckDB refuses unused named parameters
-        params["file_id"] = file_id
         if entity in LOCAL_DATE_FROM:
-            extra = f", cast(timezone($tz, {LOCAL_DATE_FROM[entity]}) as date) as local_date"
-            params["tz"] = config.timezone
-        read = conn.execute(f"select count(*) from _in_{entity}").fetchone()[0]
+            extra = f", cast(timezone($local_tz, {LOCAL_DATE_FROM[entity]}) as date) as local_date"
+        read = conn.execute(f"select count(*) from {source}", bind(source, params)).fetchone()[0]
         loaded = 0
         if read:
-            loaded = conn.execute(f"insert into raw.{entity} by name select * replace ($file_id as file_id){extra} "
-                                  f"from _in_{entity} where ({rule}) is null", params).fetchone()[0]
+            sql = (f"insert into raw.{entity} by name select * replace ($file_id as file_id){extra} "
+                   f"from {source} where ({rule}) is null")
+            loaded = conn.execute(sql, bind(sql, params)).fetchone()[0]
         if loaded < read:
             sql = f"""insert into raw.quarantine
                     select source, platform, file_id, file_path, location, '{entity}', _rule,
                            {reason_case_sql(entity)}, to_json(c)::varchar
-                    from (select * replace ($file_id as file_id), {rule} as _rule from _in_{entity}) c
+                    from (select * replace ($file_id as file_id), {rule} as _rule from {source}) c
                     where _rule is not null"""
-            conn.execute(sql, {"file_id": file_id, **({"now": now} if "$now" in sql else {})})
+            conn.execute(sql, bind(sql, params))
         totals["read"] += read
         totals["loaded"] += loaded
         totals["quar"] += read - loaded
