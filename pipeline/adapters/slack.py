@@ -274,10 +274,24 @@ def _raise_read_error(ctx: LoadContext, exc: duckdb.Error, files: list[Path], ba
 
 def load_export(ctx: LoadContext) -> None:
     scratch: list[str] = []
+    # the messages' candidates are read from _slack_msg by the loader: the temp tables are
+    # dropped once it has moved them
+    ctx.on_done(lambda: _drop_temp_tables(ctx.conn))
     try:
         _load(ctx, scratch)
     finally:
         jsonstream.drop_scratch(ctx.conn, *scratch)
+
+
+def _drop_temp_tables(conn) -> None:
+    """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
+    try:
+        conn.execute("drop view if exists _slack_read")
+        for t in ("_slack_conv", "_slack_files", "_slack_msg", "_slack_react", "_slack_users",
+                  "_slack_ufiles"):
+            conn.execute(f"drop table if exists {t}")
+    except duckdb.Error:
+        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
 
 
 def _load(ctx: LoadContext, scratch: list[str]) -> None:
@@ -384,8 +398,9 @@ def _load(ctx: LoadContext, scratch: list[str]) -> None:
     """)
 
     prov = ctx.provenance_sql()
-    conn.execute(f"""
-        insert into _in_messages by name
+    # the loader moves the messages straight from _slack_msg (a temp table that outlives this
+    # load), instead of from a copy of every row in _in_messages
+    ctx.defer_candidates("messages", f"""
         select {prov}, location, message_id, channel_id, channel_name, author_id, author_name,
                author_is_bot, raw_time, sent_at, kind, system_event, parent_id,
                parent_id as thread_id, text, is_edited, edited_at, has_attachment
@@ -462,7 +477,3 @@ def _load(ctx: LoadContext, scratch: list[str]) -> None:
         group by author_id
     """, ctx.params())
 
-    conn.execute("drop view if exists _slack_read")
-    for t in ("_slack_conv", "_slack_files", "_slack_msg", "_slack_react", "_slack_users",
-              "_slack_ufiles"):
-        conn.execute(f"drop table if exists {t}")
