@@ -214,3 +214,35 @@ def test_loading_twice_adds_nothing(loaded):
         "messages.csv": "skipped", "messages_gz.csv.gz": "skipped", "messages_2024.parquet": "skipped",
         "members.csv": "skipped", "reactions.csv": "skipped", "membership_events.csv": "skipped"}
     assert [_rows(conn, f"select count(*) from raw.{t}") for t in tables] == before
+
+
+def test_a_changed_export_replaces_its_rows_and_a_fixed_one_loads_once(tmp_path):
+    """The loader deletes a unit's earlier rows only when the ledger knows the unit (a new unit has
+    none): a new version at the same path replaces the old rows, quarantine included; a unit
+    that failed and is then fixed loads with one ledger row; a new unit beside them adds only
+    its own rows."""
+    landing = _project(tmp_path)
+    cfg = load_config(tmp_path / "community.yaml")
+    conn = connect(cfg.warehouse)
+    (landing / "messages.csv").write_bytes(MESSAGES_CSV.encode("utf-8"))
+    (landing / "members.csv").write_text("member_key,display_name\nforum:u1,Alice\n\"forum:u2,Bob\n",
+                                         encoding="utf-8")      # an unclosed quote: fails
+    first = {u.file_path: u.status for u in ingest_source(conn, cfg, cfg.sources[0], now=NOW).units}
+    assert first == {"messages.csv": "loaded", "members.csv": "failed"}
+    assert _rows(conn, "select count(*) from raw.messages") == [(4,)]
+    assert _rows(conn, "select count(*) from raw.quarantine where file_path = 'messages.csv'") == [(3,)]
+
+    (landing / "messages.csv").write_text(                           # a new version: one row, no breakers
+        "message_key,author_key,sent_at,channel_id,kind,text\nforum:m9,forum:u1,2024-03-02 09:00:00,general,,v2\n",
+        encoding="utf-8")
+    (landing / "members.csv").write_text("member_key,display_name\nforum:u1,Alice\nforum:u2,Bob\n", encoding="utf-8")
+    (landing / "reactions.csv").write_text("message_key,person_key,reaction\nforum:m9,forum:u2,heart\n",
+                                           encoding="utf-8")
+    second = {u.file_path: u.status for u in ingest_source(conn, cfg, cfg.sources[0], now=NOW).units}
+    assert second == {"messages.csv": "loaded", "members.csv": "loaded", "reactions.csv": "loaded"}
+    assert _rows(conn, "select message_id, text from raw.messages") == [("m9", "v2")]
+    assert _rows(conn, "select count(*) from raw.quarantine") == [(0,)]
+    assert _rows(conn, "select user_id from raw.users order by 1") == [("u1",), ("u2",)]
+    assert _rows(conn, "select file_path, status, count(*) from raw.files group by all order by 1") == [
+        ("members.csv", "loaded", 1), ("messages.csv", "loaded", 1), ("reactions.csv", "loaded", 1)]
+    assert _rows(conn, "select count(*) from raw.reactions") == [(1,)]

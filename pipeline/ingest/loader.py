@@ -180,8 +180,13 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
                 return UnitResult(rel, "skipped")
             remember_file_id(conn, source.name, rel, unit, file_id)
         # A new version of an export at the same path replaces the old one; a failed earlier
-        # attempt of the same content is retried from scratch.
-        _delete_unit_rows(conn, source.name, "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id})
+        # attempt of the same content is retried from scratch. Rows reach raw.* only with their
+        # ledger row (same transaction), so a unit the ledger does not know has none to delete:
+        # the deletes, a scan of each raw table, are skipped (2.7 s of 188 DCE files at scale).
+        where, keys = "(file_path = $p or file_id = $f)", {"p": rel, "f": file_id}
+        if conn.execute(f"select count(*) from raw.files where source = $source and {where}",
+                        {"source": source.name, **keys}).fetchone()[0]:
+            _delete_unit_rows(conn, source.name, where, keys)
         counts = _move_candidates(conn, config, now, file_id, ctx.deferred)
         conn.execute(
             """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'loaded', null,
