@@ -4,7 +4,7 @@
 A run of the whole graph over a year stores tens of thousands of Dagster events (a
 materialization per daily partition per asset). On the small demo the SQL of every daily model
 takes 0.4 s in all, while storing the events took ~50 s: the cost is per event, not per row.
-Three measures, each applied in the CLI's process only (``dagster dev`` and its runs keep
+Four measures, each applied in the CLI's process only (``dagster dev`` and its runs keep
 Dagster's defaults):
 
 1. ``synchronous=OFF`` on the connections to the project's ``.dagster`` SQLite files: with the
@@ -131,7 +131,10 @@ def _store_event_batch(self, events) -> None:
     order); only the ``asset_keys`` row is written once per asset and event type, from the last
     such event of the batch, instead of once per event: each write replaces the columns the
     previous one set, so the row ends the same. Any other batch (mixed runs, check or run
-    events) is stored event by event, as Dagster does.
+    events) is stored event by event, as Dagster does. Like ``store_event``, it is not atomic
+    across the two files: if the index write fails, Dagster stores the batch again event by event,
+    and the run's own log then lists those events twice (the index, which the asset views and
+    partition statuses read, once).
     """
     from dagster._core.errors import DagsterInvariantViolationError
     from dagster._core.events import ASSET_EVENTS
