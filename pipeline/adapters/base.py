@@ -30,6 +30,13 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.sql_runner import bind
+
+
+def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
+    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
+    return conn.execute(sql, bind(sql, params or {}))
+
 
 class ExportParseError(Exception):
     """An export that cannot be read at all. Names the file, the place and what was expected."""

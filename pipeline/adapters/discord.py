@@ -61,7 +61,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.adapters import jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "discord"
 
@@ -88,12 +88,6 @@ MESSAGE_COLUMNS = {
 
 _ISO_OFFSET = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})"
 _ISO_LOCAL = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?"
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def ts_sql(col: str) -> str:

@@ -61,13 +61,12 @@ Mapping decisions
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 
 from pipeline.adapters import encoding, jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "discourse"
 
@@ -76,12 +75,6 @@ KNOWN_KEYS = ("post_stream", "latest_posts", "topic_list", "directory_items", "m
 _ISO_OFFSET = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:?[0-9]{2})"
 _ISO_LOCAL = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
 _TEMP = ("_dc_posts", "_dc_people")
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def _mtime(p: Path) -> float:

@@ -77,13 +77,12 @@ Mapping decisions
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 
 from pipeline.adapters import encoding, jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "qq"
 
@@ -97,12 +96,6 @@ LEAVE_RE = r"^\s*(.+?)\s*(?:退出了群聊|退出了本群|退出本群)\s*$"
 KICK_RE = r"^\s*(.+?)\s*被.*?移出了?(?:本群|群聊)"
 GREETING_SECONDS = 2
 _TEMP = ("_qq_lines", "_qq_msg", "_qq_events")
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def _mtime(p: Path) -> float:

@@ -66,7 +66,7 @@ import duckdb
 import orjson
 
 from pipeline.adapters import jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "telegram"
 
@@ -95,12 +95,6 @@ MESSAGE_COLUMNS = {
 
 _EXPORT_DIR_RE = re.compile(r"(?:ChatExport|DataExport)_(\d{4}-\d{2}-\d{2})(?: \((\d+)\))?")
 _LOCAL_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def norm_id_sql(col: str) -> str:

@@ -65,7 +65,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.adapters import encoding, jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "wechat"
 
@@ -84,12 +84,6 @@ KICK_RE = r"^(?:(.+?)将)?(.+?)移出了?群聊"
 QUOTE_RE = (r"(?s)\[引用\]\(([0-9]{4}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)\)"
             r"([^:：\n]*)[:：](.*)$")
 _TEMP = ("_wx_m", "_wx_names", "_wx_events", "_wx_self")
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def _mtime(p: Path) -> float:

@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.adapters import encoding, jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, run
 
 PLATFORM = "wecom"
 CHINA = timezone(timedelta(hours=8))
@@ -52,12 +52,6 @@ FIELDS = ("new_chat_cnt", "chat_total", "chat_has_msg", "new_member_cnt", "membe
           "msg_total", "migrate_trainee_chat_cnt")
 NO_ROWS_KEYS = ("group_chat_list", "behavior_data", "external_contact_list")
 _DATE_IN_NAME = re.compile(r"(20\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
-
-
-def run(conn, sql: str, params: dict | None = None):
-    """Execute with only the $-parameters the statement uses (DuckDB rejects extra ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return conn.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def _mtime(p: Path) -> float:
