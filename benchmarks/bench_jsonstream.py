@@ -6,7 +6,8 @@ indented like DCE, every 10th message with a reaction, every 7th a reply) in /tm
 1. head + tail scan (``jsonstream.locate_array``),
 2. the byte-range copy to a temp file,
 3. DuckDB ``read_json(format='array', columns=…)`` into a table (the Discord adapter's columns),
-4. for information, the whole Discord adapter (``load_export``: candidate tables filled).
+4. for information, the whole Discord adapter (``load_export``, and its deferred messages query run
+   into a table, as the loader would move them).
 
 Target for 1–3: well under 5 s on the 2-core dev machine. The file is deleted afterwards.
 """
