@@ -89,35 +89,37 @@ def data_date_range(config: CommunityConfig) -> tuple[date | None, date | None]:
 
 def _stages() -> list[tuple[str | None, list[str]]]:
     """The registry's models as few Dagster runs as their dependencies allow:
-    [(grain, [relation, ...])] in execution order.
+    [(grain, [relation, ...])] in execution order; a stage's grain is its partitioning (None:
+    only unpartitioned models).
 
-    One run holds models of one grain (Dagster cannot mix partitionings in a run). Each model,
-    in registry order (a topological order), joins the first stage of its grain that comes
-    after the stages of all its upstream models (or is the stage of an upstream model of the
-    same grain: Dagster orders assets within a run); without such a stage it opens a new one at
-    the end. Each stage run costs ~0.4 s of Dagster before any work, and the registry's order
-    alternates grains (18 consecutive same-grain groups; 10 stages this way)."""
+    A run holds the models of at most one partitioning (Dagster refuses two partitions
+    definitions in a run), plus any unpartitioned models: Dagster leaves those out of the run's
+    partition (the scheduled ``daily_refresh`` job mixes them the same way). Unpartitioned
+    models join only daily or unpartitioned stages, never a weekly or monthly one: those are
+    skipped while their period is not over (:func:`_period_tags`), and a daily stage runs
+    whenever there is data. Each model, in registry order (a topological order), joins the
+    first stage it may join that is not before the stage of any of its upstream models (the
+    same stage is fine: Dagster orders the assets of a run); without one it opens a new stage
+    at the end. Each run costs ~0.2-0.4 s of Dagster before any work: the registry's order
+    alternates grains 18 times, and this plans 4 runs (the daily path's model runs)."""
     stages: list[tuple[str | None, list[str]]] = []
     stage_of: dict[str, int] = {}
     for spec in MODELS:
-        after = -1                      # the model must run in a stage > after ...
-        same = -1                       # ... or in this one (an upstream stage of its own grain)
-        for dep in spec.dep_specs():
-            if dep.relation == "raw":   # the raw assets run before every stage
-                continue
-            i = stage_of[dep.relation]
-            if stages[i][0] == spec.grain:
-                same = max(same, i)
-            else:
-                after = max(after, i)
-        first = max(after + 1, same)
-        j = next((k for k in range(first, len(stages)) if stages[k][0] == spec.grain), None)
+        first = max((stage_of[dep.relation] for dep in spec.dep_specs() if dep.relation != "raw"), default=0)
+        j = next((k for k in range(first, len(stages)) if _may_share_run(stages[k][0], spec.grain)), None)
         if j is None:
             stages.append((spec.grain, []))
             j = len(stages) - 1
+        elif stages[j][0] is None and spec.grain is not None:
+            stages[j] = (spec.grain, stages[j][1])      # an unpartitioned stage becomes a daily one
         stages[j][1].append(spec.relation)
         stage_of[spec.relation] = j
     return stages
+
+
+def _may_share_run(stage_grain: str | None, grain: str | None) -> bool:
+    """Whether a model of ``grain`` may run in a stage of ``stage_grain`` (see :func:`_stages`)."""
+    return stage_grain == grain or {stage_grain, grain} <= {None, "daily"}
 
 
 class WarehouseHeldOpen:
@@ -182,7 +184,8 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     held = WarehouseHeldOpen(config)
     with SharedWorkers(config) as workers:
         try:
-            config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, summary, log)
+            config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, workers,
+                                                         summary, log)
         finally:
             held.close()                        # before the reports: their workers are other processes
         if first is None:
@@ -205,23 +208,30 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         workers.start_reports(config, [p for _, _, periods, _ in plan for p in periods],
                               latest_check_results(instance, report_check_keys(defs.asset_checks)),
                               documents_for=[p for *_, with_documents in plan for p in with_documents])
-        for grain, tags, periods, _ in plan:
-            execute(defs, [dg.AssetKey(["report", f"{grain}_report"])], tags,
-                    label=f"{grain} reports [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        # A grain whose documents cover the same periods as its reports (a daily or weekly run)
+        # makes both in one Dagster run; otherwise (a backfill: documents of the newest period
+        # only) the documents run after every report stage.
+        for grain, tags, periods, with_documents in plan:
+            keys, label = [dg.AssetKey(["report", f"{grain}_report"])], f"{grain} reports"
+            if with_documents == periods:
+                keys.append(dg.AssetKey(["report", f"{grain}_report_documents"]))
+                label += " + PDF + PPTX"
+            execute(defs, keys, tags, label=f"{label} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
             summary.reports += [report_dir(config, p) / "report.html" for p in periods]
-        for grain, _, _, with_documents in plan:
-            if with_documents:
+        for grain, _, periods, with_documents in plan:
+            if with_documents and with_documents != periods:
                 tags = {RANGE_START: with_documents[0].key, RANGE_END: with_documents[-1].key}
                 execute(defs, [dg.AssetKey(["report", f"{grain}_report_documents"])], tags,
                         label=f"{grain} report PDF + PPTX [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
-                summary.documents += [report_dir(config, p) for p in with_documents]
+        summary.documents += [report_dir(config, p) for *_, with_documents in plan for p in with_documents]
     return summary
 
 
 def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: date | None, execute,
-                    held: WarehouseHeldOpen, summary: RunSummary, log):
+                    held: WarehouseHeldOpen, workers: SharedWorkers, summary: RunSummary, log):
     """Stages 1-2 of :func:`run_all`: raw, then every model stage with the warehouse ``held``
-    open. Returns (config, definitions, first date, last date); dates None: nothing to model."""
+    open; ``workers`` are started before the period marts. Returns (config, definitions, first
+    date, last date); dates None: nothing to model."""
     from pipeline.definitions import build_definitions, raw_asset_keys
 
     # 1. raw: load whatever is new in the landing folders. Not held yet: the raw stage is a few
@@ -261,6 +271,10 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
         elif grain == "daily":
             execute(defs, keys, daily_tags, label=f"{', '.join(relations)} [{first} .. {last}]")
         else:
+            # The report workers import matplotlib, WeasyPrint and jieba (~1.5 s each) while the
+            # period marts run, not after them; not earlier: idle, they would add their memory
+            # to the daily stage's, the backfill's biggest.
+            workers.start()
             tags = _period_tags(grain, first, last)
             if tags:
                 execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")

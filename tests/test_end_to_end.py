@@ -175,6 +175,51 @@ def test_reports_written_and_escaped(project):
     assert (root / "reports" / "monthly" / "2026-03-01" / "report.html").exists()
 
 
+def test_one_run_per_partitioning_on_the_daily_path(project):
+    """`run` of a week of data is 7 Dagster runs: raw, the daily stage (every unpartitioned
+    model beside the daily ones), the weekly and the monthly marts, the two models that read
+    both, and one run per grain for its report and documents (same period). The unpartitioned
+    models of the daily run are recorded without a partition, the daily ones per day."""
+    import dagster as dg
+
+    from pipeline.config import load_config
+    from pipeline.model_registry import MODELS
+    from pipeline.runner import prepare_dagster_home
+
+    root, config_path = project
+    prepare_dagster_home(load_config(config_path))
+    instance = dg.DagsterInstance.get()
+    runs = sorted(instance.get_runs(), key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
+    materialized = [{e.dagster_event.asset_key.to_user_string()
+                     for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)}
+                    for r in runs]
+    first = [i for i, keys in enumerate(materialized) if "raw/forum" in keys]
+    runs = runs[first[0]:first[1] if len(first) > 1 else None]        # the fixture's `run` only
+    selections = materialized[first[0]:first[0] + len(runs)]
+    ranges = [(r.tags.get("dagster/asset_partition_range_start"), r.tags.get("dagster/asset_partition_range_end"))
+              for r in runs]
+    by_grain = {g: {m.relation.replace(".", "/") for m in MODELS if m.grain == g} for g in ("daily", "weekly", "monthly")}
+    unpartitioned = {m.relation.replace(".", "/") for m in MODELS if m.grain is None}
+    assert len(runs) == 7 and all(r.is_success for r in runs)
+    assert selections[0] == {"raw/forum", "raw/business_inputs"} and ranges[0] == (None, None)
+    assert selections[1] == by_grain["daily"] | unpartitioned - {"marts/goals_attainment",
+                                                                 "marts/competitors_comparison"}
+    assert ranges[1] == ("2026-03-02", "2026-03-08")
+    assert (selections[2], ranges[2]) == (by_grain["weekly"], ("2026-03-02", "2026-03-02"))
+    assert (selections[3], ranges[3]) == (by_grain["monthly"], ("2026-03-01", "2026-03-01"))
+    assert (selections[4], ranges[4]) == ({"marts/goals_attainment", "marts/competitors_comparison"}, (None, None))
+    assert (selections[5], ranges[5]) == ({"report/weekly_report", "report/weekly_report_documents"},
+                                          ("2026-03-02", "2026-03-02"))
+    assert (selections[6], ranges[6]) == ({"report/monthly_report", "report/monthly_report_documents"},
+                                          ("2026-03-01", "2026-03-01"))
+    daily_run = runs[1].run_id
+    for key, partitions in ((["staging", "members"], {None}), (["intermediate", "person_lifecycle"], {None}),
+                            (["staging", "messages"], {f"2026-03-0{d}" for d in range(2, 9)})):
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(key)), limit=100).records
+        mine = [r.event_log_entry.dagster_event.partition for r in records if r.run_id == daily_run]
+        assert set(mine) == partitions and len(mine) == len(partitions), key
+
+
 def test_rerun_is_idempotent(project):
     root, config = project
     before = query(root, "select (select count(*) from raw.messages), (select count(*) from staging.messages), "
