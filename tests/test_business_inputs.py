@@ -7,7 +7,7 @@ Every file here is written by the test itself (encoded by hand), loaded by
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -455,6 +455,31 @@ def test_rerun_replaces_and_a_removed_file_becomes_absent(rule_breakers):
     assert conn.execute("select count(*) from staging.feedback").fetchone()[0] == 0
     assert status(conn)["feedback"][:2] == (False, "absent")
     assert len(quarantine(conn, "campaigns")) == 6                  # other inputs untouched
+
+
+def test_an_unchanged_input_is_not_loaded_again(rule_breakers):
+    """Same file, time zone and loader code: the input keeps its rows and ledger row (its
+    loaded_at) and gives the same result. A changed file, another time zone, and an input with a
+    row quarantined as time_in_future (the clock decides that rule) are loaded again."""
+    conn, first, folder = rule_breakers
+    absent = {name for name, r in first.items() if r.status == "absent"}     # no file: rewritten, cheap
+
+    def reloaded_by(*args) -> set[str]:
+        before = dict(conn.execute("select input, loaded_at from raw.input_files").fetchall())
+        results = {r.input: r for r in ingest_business_inputs(conn, *args)}
+        after = dict(conn.execute("select input, loaded_at from raw.input_files").fetchall())
+        assert results == first                       # the same results, loaded or not
+        return {name for name in after if after[name] != before[name]} - absent
+
+    day = timedelta(days=1)
+    assert reloaded_by(folder, TZ, NOW + day) == {"feedback"}           # its line 11 is in the future
+    assert quarantine(conn, "feedback")["line 11"][0] == "time_in_future"
+    (folder / "goals.csv").write_bytes((folder / "goals.csv").read_bytes() + b"\n")   # same rows, new bytes
+    assert reloaded_by(folder, TZ, NOW + 2 * day) == {"feedback", "goals"}
+    assert reloaded_by(folder, TZ, NOW + 3 * day) == {"feedback"}
+    loaded = {name for name, r in first.items() if r.status == "loaded"}
+    assert reloaded_by(folder, "Europe/Berlin", NOW + 4 * day) == loaded    # dates read in another zone
+    assert conn.execute("select count(*) from raw.input_signatures").fetchone()[0] == len(loaded)
 
 
 def test_dagster_asset_loads_inputs_and_runs_checks(tmp_path):

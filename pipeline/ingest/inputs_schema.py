@@ -223,6 +223,13 @@ INPUT_FILES_DDL = """
     )
 """
 
+INPUT_SIGNATURES_DDL = """
+    create table if not exists raw.input_signatures (
+        input VARCHAR,            -- an input loaded without error, written with its rows
+        signature VARCHAR         -- sha256 of what its load depended on (pipeline/ingest/inputs.py)
+    )
+"""
+
 # Appended to pipeline/ingest/schema.RAW_DDL: the input tables always exist (empty when absent),
 # so staging SQL never depends on which spreadsheets a team keeps.
-INPUT_RAW_DDL: list[str] = [INPUT_FILES_DDL, *(raw_table_ddl(s) for s in INPUTS)]
+INPUT_RAW_DDL: list[str] = [INPUT_FILES_DDL, INPUT_SIGNATURES_DDL, *(raw_table_ddl(s) for s in INPUTS)]
