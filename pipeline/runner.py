@@ -1,9 +1,10 @@
 """Materialize the whole graph in-process for the periods the data covers (``community-report run``).
 
-Dagster cannot run assets of different partitionings in one run, so the graph is executed
-stage by stage in dependency order: raw sources (unpartitioned), then the models in as few
-same-grain stages as their dependencies allow (daily range / unpartitioned / weekly / monthly;
-see :func:`_stages`), then the reports, then their PDF and PPTX (``documents``: the newest
+Dagster cannot run assets of two partitionings in one run, so the graph is executed stage by
+stage in dependency order: raw sources (unpartitioned), then the models in as few stages as
+their dependencies allow (daily range with the unpartitioned models / weekly / monthly /
+unpartitioned; see :func:`_stages`), then per grain the reports with their PDF and PPTX when
+those are for the same periods, else the documents after every report (``documents``: the newest
 period of each grain by default, every period with ``"all"``). Every daily stage is ONE
 single-run backfill over the whole date range. The runs are recorded in the project's Dagster
 instance (``<project>/.dagster``), so ``dagster dev`` shows them, their checks and lineage
