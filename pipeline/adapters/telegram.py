@@ -98,8 +98,12 @@ _LOCAL_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"
 
 
 def norm_id_sql(col: str) -> str:
-    """SQL: a tdesktop peer id → ``user123`` form (2020-era exports write bare integers)."""
+    """SQL: a tdesktop peer id → ``user123`` form (2020-era exports write bare integers).
+
+    An id starting with a letter (``user…``, ``channel…``: every id of a current export) is
+    kept as it is without the regex, which could not match it (0.10 -> 0.06 s per 1.2M ids)."""
     return (f"(case when {col} is null or trim({col}) = '' then null "
+            f"when left({col}, 1) between 'a' and 'z' then {col} "
             f"when regexp_full_match(trim({col}), '-?[0-9]+') then 'user' || trim({col}) else {col} end)")
 
 
@@ -292,8 +296,10 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
                f"else {local_ts_sql('date')} end")
     edited_raw = (f"case when edited_unixtime is not null then {unix_ts_sql('edited_unixtime')} "
                   f"else {local_ts_sql('edited')} end")
-    text = ("case json_type(text) when 'VARCHAR' then text ->> '$' "
-            "when 'ARRAY' then array_to_string(list_transform(try_cast(text as JSON[]), lambda e: "
+    # a string or an array of pieces; told apart by the first character of the JSON text
+    # (DuckDB writes it minified) instead of json_type, which parses each value once more
+    text = ("case left(text, 1) when '\"' then text ->> '$' "
+            "when '[' then array_to_string(list_transform(try_cast(text as JSON[]), lambda e: "
             "coalesce(case json_type(e) when 'VARCHAR' then e ->> '$' else e ->> 'text' end, '')), '') end")
     ctx.defer_candidates("messages", f"""
         with m as (
