@@ -248,28 +248,44 @@ def _insert_reactions_and_users(conn, prov: str, params: dict) -> None:
         from _dce_reactions
         where try_cast(r.count as bigint) is null or try_cast(r.count as bigint) > known
     """, params)
-    # Everyone the file mentions: authors, reactors, mentioned users.
-    run(conn, """
+    # Everyone the file mentions: authors, reactors, mentioned users. Each kind of place is first
+    # reduced to one row per user (its first place, its latest name); the location text is made
+    # for those rows only (one row per occurrence, with its text, was 3x the time on 1.28M messages).
+    # ord orders the places as the file does: message i, then its reactors, then its mentions;
+    # first_place is [i] or, for a reactor, [i, j] (reaction j of message i).
+    user_facts = """
+        max(ord) filter (where coalesce(u.nickname, u.name) is not null) as name_ord,
+        arg_max(coalesce(u.nickname, u.name), ord) filter (where coalesce(u.nickname, u.name) is not null) as name,
+        bool_or(try_cast(u.isBot as boolean)) as is_bot,
+        bool_and(u.name = 'Deleted User') as is_deleted"""
+    run(conn, f"""
         create or replace temp table _dce_people as
-        select i * 4 as ord, 'messages[' || i || '].author' as loc, author as u
-        from _dce_messages
+        select u.id, min(ord) as first_ord, [min(i)] as first_place, 0 as place, {user_facts}
+        from (select i * 4 as ord, i, author as u from _dce_messages)
+        group by u.id
         union all
-        select i * 4 + 1, 'messages[' || i || '].reactions[' || j || '].users', u
-        from (select i, j, unnest(r.users) as u from _dce_reactions where len(r.users) > 0)
+        select u.id, min(ord), min([i, j]), 1, {user_facts}
+        from (select i * 4 + 1 as ord, i, j, unnest(r.users) as u from _dce_reactions where len(r.users) > 0)
+        group by u.id
         union all
-        select i * 4 + 2, 'messages[' || i || '].mentions', u
-        from (select i, unnest(mentions) as u from _dce_messages where len(mentions) > 0)
+        select u.id, min(ord), [min(i)], 2, {user_facts}
+        from (select i * 4 + 2 as ord, i, unnest(mentions) as u from _dce_messages where len(mentions) > 0)
+        group by u.id
     """)
     run(conn, f"""
         insert into _in_users by name
-        select {prov}, arg_min(loc, ord) as location, u.id as user_id,
-               arg_max(coalesce(u.nickname, u.name), ord)
-                   filter (where coalesce(u.nickname, u.name) is not null) as display_name,
-               bool_or(try_cast(u.isBot as boolean)) as is_bot,
-               bool_and(u.name = 'Deleted User') as is_deleted
+        select {prov},
+               arg_min('messages[' || first_place[1] || ']' ||
+                       case place when 0 then '.author'
+                                  when 1 then '.reactions[' || first_place[2] || '].users'
+                                  else '.mentions' end, first_ord) as location,
+               id as user_id,
+               arg_max(name, name_ord) filter (where name is not null) as display_name,
+               bool_or(is_bot) as is_bot,
+               bool_and(is_deleted) as is_deleted
         from _dce_people
-        where u.id is not null and trim(u.id) <> ''
-        group by u.id
+        where id is not null and trim(id) <> ''
+        group by id
     """, params)
 
 
