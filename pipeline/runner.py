@@ -205,6 +205,8 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
                 periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
                                           date.fromisoformat(tags[RANGE_END]))
                 plan.append((grain, tags, periods, {"none": [], "latest": periods[-1:]}.get(documents, periods)))
+        if not plan:                            # no period is over yet: no reports, no workers
+            return summary
         workers.start()
         workers.start_reports(config, [p for _, _, periods, _ in plan for p in periods],
                               latest_check_results(instance, report_check_keys(defs.asset_checks)),
@@ -272,12 +274,12 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
         elif grain == "daily":
             execute(defs, keys, daily_tags, label=f"{', '.join(relations)} [{first} .. {last}]")
         else:
-            # The report workers import matplotlib, WeasyPrint and jieba (~1.5 s each) while the
-            # period marts run, not after them; not earlier: idle, they would add their memory
-            # to the daily stage's, the backfill's biggest.
-            workers.start()
             tags = _period_tags(grain, first, last)
             if tags:
+                # A period is over, so reports follow: the workers import matplotlib, WeasyPrint
+                # and jieba (~1.5 s each) while the period marts run, not after them; not
+                # earlier: idle, they would add their memory to the daily stage, a backfill's biggest.
+                workers.start()
                 execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
     if retag:
         execute(defs, [dg.AssetKey(["marts", "interest_tags_daily"])], {RANGE_START: retag[0], RANGE_END: retag[1]},

@@ -270,3 +270,21 @@ def test_a_changed_tag_dictionary_is_matched_again_over_the_history(project, tmp
     # the next daily run has nothing to match again
     assert main(["run", "--config", str(config), "--from", "2026-03-08"]) == 0
     assert "dictionary changed" not in capsys.readouterr().out
+
+
+def test_no_report_workers_when_no_period_is_over(project, monkeypatch, capsys):
+    """A run whose weeks and months are not over yet (pretended here) models the days and starts
+    no report worker processes: nothing would use them, and each costs ~1.5 s of imports."""
+    import pipeline.report.batch as batch
+    import pipeline.runner as runner
+
+    root, config = project
+    spawned = []
+    real_pool = batch._spawned_pool
+    monkeypatch.setattr(batch, "_spawned_pool", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    monkeypatch.setattr(runner, "_period_tags", lambda grain, first, last: None)
+    assert main(["run", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert spawned == []
+    assert "marts.kpis_weekly" not in out and "reports [" not in out
+    assert "staging.messages" in out                        # the days were modelled
