@@ -46,7 +46,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.ingest import inputs_schema
-from pipeline.ingest.inputs_schema import BY_NAME, INPUTS, PLATFORM, SOURCE, Col, InputSpec, raw_table_ddl
+from pipeline.ingest.inputs_schema import INPUTS, PLATFORM, SOURCE, Col, InputSpec, raw_table_ddl
 from pipeline.ingest.schema import create_raw_tables
 from pipeline.sql_runner import bind
 
@@ -418,7 +418,8 @@ def _rules(spec: InputSpec) -> list[tuple[str, str, str]]:
 
 def ingest_business_inputs(conn: duckdb.DuckDBPyConnection, folder: Path | None, timezone_name: str,
                            now: datetime | None = None) -> list[InputResult]:
-    """Load every input present in ``folder`` (replacing what was loaded before). Idempotent."""
+    """Load every input present in ``folder`` (replacing what was loaded before), except those
+    unchanged since their last load (see the module docstring). Idempotent."""
     now = now or datetime.now(timezone.utc)
     _prepare(conn)
     results = []
