@@ -38,6 +38,19 @@ def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
     return conn.execute(sql, bind(sql, params or {}))
 
 
+def drop_temp_objects(conn: duckdb.DuckDBPyConnection, views: tuple[str, ...] = (),
+                      tables: tuple[str, ...] = ()) -> None:
+    """Drop an adapter's temp views and tables, from a function given to ``ctx.on_done`` (the
+    loader calls it once the unit is committed or rolled back)."""
+    try:
+        for view in views:
+            conn.execute(f"drop view if exists {view}")
+        for table in tables:
+            conn.execute(f"drop table if exists {table}")
+    except duckdb.Error:
+        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
+
+
 class ExportParseError(Exception):
     """An export that cannot be read at all. Names the file, the place and what was expected."""
 

@@ -58,10 +58,8 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from pipeline.adapters import jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext, run
+from pipeline.adapters.base import ExportParseError, LoadContext, drop_temp_objects, run
 
 PLATFORM = "discord"
 
@@ -165,12 +163,7 @@ def load_export(ctx: LoadContext) -> None:
 
 def _cleanup(conn, scratch: str) -> None:
     """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
-    try:
-        conn.execute("drop view if exists _dce_messages")
-        for t in ("_dce_reactions", "_dce_people"):
-            conn.execute(f"drop table if exists {t}")
-    except duckdb.Error:
-        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
+    drop_temp_objects(conn, views=("_dce_messages",), tables=("_dce_reactions", "_dce_people"))
     jsonstream.drop_scratch(conn, scratch)
 
 

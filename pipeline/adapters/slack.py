@@ -74,7 +74,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.adapters import jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext
+from pipeline.adapters.base import ExportParseError, LoadContext, drop_temp_objects
 from pipeline.ingest.archive import safe_extract_zip
 
 PLATFORM = "slack"
@@ -276,22 +276,12 @@ def load_export(ctx: LoadContext) -> None:
     scratch: list[str] = []
     # the messages' candidates are read from _slack_msg by the loader: the temp tables are
     # dropped once it has moved them
-    ctx.on_done(lambda: _drop_temp_tables(ctx.conn))
+    ctx.on_done(lambda: drop_temp_objects(ctx.conn, views=("_slack_read",), tables=(
+        "_slack_conv", "_slack_files", "_slack_msg", "_slack_react", "_slack_users", "_slack_ufiles")))
     try:
         _load(ctx, scratch)
     finally:
         jsonstream.drop_scratch(ctx.conn, *scratch)
-
-
-def _drop_temp_tables(conn) -> None:
-    """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
-    try:
-        conn.execute("drop view if exists _slack_read")
-        for t in ("_slack_conv", "_slack_files", "_slack_msg", "_slack_react", "_slack_users",
-                  "_slack_ufiles"):
-            conn.execute(f"drop table if exists {t}")
-    except duckdb.Error:
-        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
 
 
 def _load(ctx: LoadContext, scratch: list[str]) -> None:

@@ -62,11 +62,10 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 import orjson
 
 from pipeline.adapters import jsonstream
-from pipeline.adapters.base import ExportParseError, LoadContext, run
+from pipeline.adapters.base import ExportParseError, LoadContext, drop_temp_objects, run
 
 PLATFORM = "telegram"
 
@@ -207,12 +206,7 @@ def load_export(ctx: LoadContext) -> None:
 
 def _cleanup(conn, scratch: dict) -> None:
     """Drop what the load made (called by the loader once the unit is committed or rolled back)."""
-    try:
-        conn.execute("drop view if exists _tg_m")
-        for t in ("_tg_names", "_tg_members", "_tg_reactions"):
-            conn.execute(f"drop table if exists {t}")
-    except duckdb.Error:
-        pass  # nothing left to drop: a rolled-back transaction took its temp objects with it
+    drop_temp_objects(conn, views=("_tg_m",), tables=("_tg_names", "_tg_members", "_tg_reactions"))
     jsonstream.drop_scratch(conn, *scratch.values())
 
 
