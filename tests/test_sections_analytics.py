@@ -26,6 +26,7 @@ import json
 import shutil
 import socket
 from dataclasses import replace
+from pathlib import Path
 from datetime import date, timedelta
 
 import numpy as np
@@ -56,6 +57,8 @@ OUR_MARTS = ["activity_segments_weekly", "activity_segments_monthly", "profile_d
              "outlook_forecast_weekly", "outlook_forecast_monthly"]
 OVERRIDE_TAGS = {"ai": {"zh": "人工智能", "en": "AI", "keywords": ["大模型", "LLM"]},
                  "web": ["React", "前端"], "rust": "Rust", "chat": ["hi"]}
+
+REAL_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 
 
 @pytest.fixture(autouse=True)
@@ -252,8 +255,78 @@ def test_jieba_loads_once_without_network(monkeypatch):
     first = _text.tokenizer()
     assert _text.segment("我们在用大模型做代码生成") == ["大模型", "代码生成"]
     assert _text.tokenizer() is first                     # loaded once per process
+    from importlib.metadata import version
+    assert version("jieba") == "0.42.1" and version("rjieba") == "0.2.2"
+
+
+# Edge cases of the Latin runs jieba-rs joins and jieba splits, of dictionary words with those
+# characters, and of the HMM at block edges.
+SEGMENTER_EDGE_CASES = [
+    "Next.js 在这个场景下确实更合适", "把 Node.js 升级到 3.11 就好了", "open-source image host", "c++ 和 c# 都行，at&t 也行",
+    "export NODE_OPTIONS=--max-old-space-size=4096", "2014-09-11T00:02:55.028Z", "增长了 3.5% 和 20%", "真好+1",
+    "[图片]需要学号&密码 或者 校园卡", "姓名+学号，报给我。", "v2ray配置 iphone15很好 用python3写代码 3d打印 第3期",
+    "ｆｕｌｌ全角ＡＢＣ", "k8s 上的 Pod 一直重启 #2", "a.b.c_d-e%f&g+h#i", "...", "-", "有没有人在做出海产品",
+]
+
+
+def _real_fixture_texts() -> list[str]:
+    """Every string value of the real JSON fixtures and every line of the other text fixtures."""
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    texts = set()
+    for path in REAL_FIXTURES.rglob("*"):
+        if not path.is_file() or path.stat().st_size > 5_000_000:
+            continue
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        texts.update(line.strip() for line in raw.splitlines() if line.strip())
+        if path.suffix == ".json":
+            try:
+                texts.update(s for s in strings(json.loads(raw)) if s.strip())
+            except ValueError:
+                pass
+    return sorted(texts)
+
+
+def test_segmenter_gives_the_python_jieba_tokens():
+    """The segmenter (jieba-rs + the Latin-run split) against the jieba package itself, built
+    with the same extra words as the code before it: the same tokens for every text of the
+    real fixtures (~40k, Chinese chat of QQ / WeChat / WeCom among them) and the edge cases."""
+    import logging
+
     import jieba
-    assert jieba.__version__ == "0.42.1"
+
+    jieba.setLogLevel(logging.WARNING)
+    reference = jieba.Tokenizer()
+    reference.initialize()
+    for w in sorted(set(_text._word_list(_text.HERE / "userdict_zh.txt"))):
+        reference.add_word(w, max(_text.USER_WORD_FREQ, reference.FREQ.get(w) or 0))
+    for w in sorted({k.lower() for tag in interest_tags.load_tags(interest_tags.DEFAULT_TAGS)
+                     for k in tag.keywords if interest_tags.CJK.search(k)}):
+        if not reference.FREQ.get(w):
+            reference.add_word(w)
+    texts = _real_fixture_texts()
+    assert len(texts) > 20_000 and sum(1 for t in texts if interest_tags.CJK.search(t)) > 5_000
+    ours = _text.tokenizer()
+    differ = []
+    for text in SEGMENTER_EDGE_CASES + texts:
+        clean = text.lower()
+        expected = list(reference.cut(clean))
+        if ours.cut(clean) != expected:
+            differ.append((text[:80], expected[:12], ours.cut(clean)[:12]))
+    assert differ == []
+    assert _text.segment("把 Node.js 升级到 3.11 就好了") == ["node", "js", "升级"]
+    assert _text.segment("c++ 和 c# 都行") == ["c++", "c#", "都行"]     # dictionary words: not split
 
 
 def test_top_keywords_are_counted_in_duckdb(bare):

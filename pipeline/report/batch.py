@@ -88,7 +88,7 @@ def _start_warm_worker(warehouse: str, memory_limit: str, temp_root: str, thread
     import pipeline.report.render  # noqa: F401  (matplotlib, Jinja2)
     from pipeline.report.sections._text import tokenizer
 
-    tokenizer()                       # jieba's dictionary
+    tokenizer()                       # the segmenter's dictionary (jieba's)
 
 
 def _ready() -> None:
