@@ -581,30 +581,32 @@ def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     assert not (tmp_path / "spill" / f"report-worker-{pid}").exists()   # removed at exit
 
 
-def test_charts_drawn_once_are_the_picture_savefig_tight_draws(warehouse_conn, base_config, tmp_path, monkeypatch):
-    """Each chart is drawn once and cropped to its content (charts._cropped_svg); the
-    picture must be matplotlib's own ``savefig(bbox_inches="tight")`` of the same figure:
-    same size, and the same pixels once both SVGs are rasterised (resvg, as the documents do)."""
+def _drawn_twice(monkeypatch):
+    """Make every chart also go through matplotlib's own ``savefig(bbox_inches="tight")``:
+    returns the list of (reference SVG, our SVG, laid out with tight_layout, subplot left margin)."""
+    import io
+
+    pairs = []
+    real = charts._cropped_svg
+
+    def both(fig, tight_layout=False):
+        once = real(fig, tight_layout)      # first: a tight layout it makes stays on the figure
+        reference = io.StringIO()
+        fig.savefig(reference, format="svg", bbox_inches="tight", metadata=charts._NO_METADATA)
+        pairs.append((reference.getvalue(), once, tight_layout, fig.subplotpars.left))
+        return once
+
+    monkeypatch.setattr(charts, "_cropped_svg", both)
+    return pairs
+
+
+def _assert_same_pictures(pairs, tmp_path):
+    """Same size, and the same pixels once both SVGs are rasterised (resvg, as the documents do)."""
     import io
 
     import numpy as np
     import resvg_py
     from PIL import Image
-
-    pairs = []
-    real = charts._cropped_svg
-
-    def both(fig):
-        reference = io.StringIO()
-        fig.savefig(reference, format="svg", bbox_inches="tight", metadata=charts._NO_METADATA)
-        once = real(fig)
-        pairs.append((reference.getvalue(), once))
-        return once
-
-    monkeypatch.setattr(charts, "_cropped_svg", both)
-    render_report(warehouse_conn, replace(base_config, language="zh"), MONTH, tmp_path / "r",
-                  check_results=CHECKS, documents=False)
-    assert len(pairs) >= 5          # members, activity, heatmap, channels, cohorts
 
     def image(svg: str):
         path = tmp_path / "c.svg"
@@ -613,10 +615,39 @@ def test_charts_drawn_once_are_the_picture_savefig_tight_draws(warehouse_conn, b
         return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=np.int16)
 
     size = re.compile(r'<svg [^>]*width="([0-9.]+)pt" height="([0-9.]+)pt"')
-    for reference, once in pairs:
+    for reference, once, *_ in pairs:
         (rw, rh), (ow, oh) = (tuple(map(float, size.search(s).groups())) for s in (reference, once))
         assert abs(rw - ow) < 0.01 and abs(rh - oh) < 0.01
         a, b = image(reference), image(once)
         assert a.shape == b.shape
         differing = (np.abs(a - b).max(axis=2) > 16).mean()
         assert differing < 0.002, f"{differing:.2%} of the pixels differ"
+
+
+def test_charts_drawn_once_are_the_picture_savefig_tight_draws(warehouse_conn, base_config, tmp_path, monkeypatch):
+    """Each chart is drawn once and cropped to its content (charts._cropped_svg); the
+    picture must be matplotlib's own ``savefig(bbox_inches="tight")`` of the same figure."""
+    pairs = _drawn_twice(monkeypatch)
+    render_report(warehouse_conn, replace(base_config, language="zh"), MONTH, tmp_path / "r",
+                  check_results=CHECKS, documents=False)
+    assert len(pairs) >= 5          # members, activity, heatmap, channels, cohorts
+    _assert_same_pictures(pairs, tmp_path)
+
+
+def test_small_multiples_are_laid_out_by_the_renderer_that_draws_them(tmp_path, monkeypatch):
+    """Small multiples (sections/_charts.py) are laid out with tight_layout measured by the SVG
+    renderer that then draws them (charts._cropped_svg): the layout is applied (the left margin
+    is fitted to the labels) and the picture is still savefig's of the laid-out figure."""
+    from pipeline.report.sections import _charts
+
+    pairs = _drawn_twice(monkeypatch)
+    chart = _charts.bar_panels("profile", "画像", [
+        ("地区", ["广东省深圳市南山区", "北京"], [30, 12]), ("年龄", ["18-24", "25-34", "35+"], [5, 9, 2]),
+        ("性别", ["女", "男"], [7, 8])], "人数")
+    assert chart is not None and chart.svg.count("<use") > 20
+    (_, _, laid_out, left), = pairs
+    import matplotlib
+
+    # tight_layout moved the left margin from matplotlib's default (0.125 of the width) to fit the labels
+    assert laid_out and abs(left - matplotlib.rcParams["figure.subplot.left"]) > 0.005
+    _assert_same_pictures(pairs, tmp_path)

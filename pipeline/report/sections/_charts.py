@@ -63,8 +63,7 @@ def bar_panels(name: str, title: str, panels: list[tuple[str, list[str], list]],
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel(xlabel)
             ax.grid(axis="y", visible=False)
-        fig.tight_layout()
-        return charts._chart(fig, name, title)
+        return charts._chart(fig, name, title, tight_layout=True)
 
 
 def line_panels(name: str, title: str, panels: list[tuple[str, list[date], list]], marker: date | None,
@@ -90,8 +89,7 @@ def line_panels(name: str, title: str, panels: list[tuple[str, list[date], list]
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
             ax.set_xticks(x[::max(1, len(x) // 6)])
             ax.set_ylim(bottom=0)
-        fig.tight_layout()
-        return charts._chart(fig, name, title)
+        return charts._chart(fig, name, title, tight_layout=True)
 
 
 def forecast_panels(name: str, title: str, panels: list[tuple[str, list[str], list, float | None]],
@@ -123,5 +121,4 @@ def forecast_panels(name: str, title: str, panels: list[tuple[str, list[str], li
             ax.set_ylim(bottom=0)
             if i == 0:
                 ax.legend(loc="lower left", bbox_to_anchor=(0, 1.12), ncols=2, fontsize=8)
-        fig.tight_layout()
-        return charts._chart(fig, name, title)
+        return charts._chart(fig, name, title, tight_layout=True)
