@@ -20,14 +20,22 @@ into SQL.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from pipeline.warehouse import table_exists
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_ONE_DAY = timedelta(days=1)
+# time columns of the daily models, built for any range of dates in one call (period models, whose
+# time column is period_start, are built one period per call)
+_DATE_RANGE_COLUMNS = ("local_date", "date")
+log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -92,23 +100,47 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
     """Materialize one model (a window of it when partitioned). Returns metadata.
 
     The whole operation is one transaction: a failure leaves the previous state intact.
+    A partitioned table built by an earlier version of the model, whose columns differ from what
+    the model selects now, is brought up to date in that transaction (:func:`_column_changes`).
     """
     sql = expand(model.sql, fragments)
     params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
     conn.execute(f"create schema if not exists {model.schema}")
+    changes: list[str] = []
     if model.time_column is not None:
         if period_start is None or period_end is None:
             raise ValueError(f"{model.path}: a partitioned model needs period_start and period_end")
-        # Created OUTSIDE the window transaction: DuckDB 2.0.0 reads a table created and then
-        # filled with >= 122,880 rows in one transaction as empty from that connection
-        # (tests/test_metrics.py::test_first_build_of_a_big_window_is_not_lost).
-        conn.execute(f"create table if not exists {model.relation} as select * from ({sql}) where false",
-                     bind(sql, params))
+        # the model's columns: DESCRIBE plans the query, it reads no rows
+        wanted = [(r[0], r[1]) for r in conn.execute(f"describe select * from ({sql})", bind(sql, params)).fetchall()]
+        if table_exists(conn, model.schema, model.table):
+            existing = [(r[0], r[1]) for r in conn.execute(f"describe {model.relation}").fetchall()]
+            changes = _column_changes(model.relation, existing, wanted)
+            if changes and model.time_column in _DATE_RANGE_COLUMNS:
+                # Rebuilt over its whole history, not only this window: the rows outside it
+                # would otherwise keep NULL in the new columns. (Period models build one period
+                # per call: their other periods are rebuilt by a run over them; see the log.)
+                lo, hi = conn.execute(f"select min({model.time_column}), max({model.time_column}) "
+                                      f"from {model.relation}").fetchone()
+                if lo is not None:
+                    period_start, period_end = min(period_start, lo), max(period_end, hi + _ONE_DAY)
+                    params.update(period_start=period_start, period_end=period_end)
+            elif changes:
+                log.warning("%s: its columns changed (%s); the periods built before are not rebuilt by "
+                            "this call (new columns are NULL there until community-report run --from <their "
+                            "first date> builds them again)", model.relation, "; ".join(changes))
+        else:
+            # Created OUTSIDE the window transaction: DuckDB 2.0.0 reads a table created and then
+            # filled with >= 122,880 rows in one transaction as empty from that connection
+            # (tests/test_metrics.py::test_first_build_of_a_big_window_is_not_lost).
+            conn.execute(f"create table {model.relation} as select * from ({sql}) where false",
+                         bind(sql, params))
     conn.execute("begin transaction")
     try:
         if model.time_column is None:
             conn.execute(f"create or replace table {model.relation} as {sql}", bind(sql, params))
         else:
+            for change in changes:
+                conn.execute(change)
             conn.execute(f"delete from {model.relation} where {model.time_column} >= $s and {model.time_column} < $e",
                          {"s": period_start, "e": period_end})
             conn.execute(f"insert into {model.relation} by name {sql}", bind(sql, params))
@@ -127,6 +159,22 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
         "where table_schema = $s and table_name = $t order by ordinal_position",
         {"s": model.schema, "t": model.table}).fetchall()
     return {"window_rows": window_rows, "total_rows": total_rows, "columns": columns}
+
+
+def _column_changes(relation: str, existing: list[tuple[str, str]], wanted: list[tuple[str, str]]) -> list[str]:
+    """ALTER statements that give ``relation`` (built by an earlier version of its model) the
+    columns its model selects now: new columns added, columns it no longer selects dropped, a
+    column whose type changed dropped and added again (its rows are rebuilt anyway). The names
+    come from our own SQL files, quoted all the same."""
+    have, want = dict(existing), dict(wanted)
+    statements = []
+    for name, kind in existing:
+        if name not in want or want[name] != kind:
+            statements.append(f'alter table {relation} drop column "{name}"')
+    for name, kind in wanted:
+        if name not in have or have[name] != kind:
+            statements.append(f'alter table {relation} add column "{name}" {kind}')
+    return statements
 
 
 def query(conn: duckdb.DuckDBPyConnection, path: str, params: dict):
