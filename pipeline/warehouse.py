@@ -52,10 +52,19 @@ def connect(path: str | Path, read_only: bool = False, **kwargs) -> duckdb.DuckD
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether ``schema.table`` exists in the connection's database."""
-    return conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t "
-        "and database_name = current_database()", {"s": schema, "t": table}).fetchone()[0] > 0
+    """Whether ``schema.table`` (a table or a view) exists in the connection's database.
+
+    Binding the relation asks the catalog for that one name (~0.1 ms); a query of
+    ``duckdb_tables()`` took ~2.5 ms on a year's warehouse (it describes every table), and a
+    report asks ~60 times. The name is qualified with the database, so a temporary table or an
+    attached database of the same name is never taken for it."""
+    database = conn.execute("select current_database()").fetchone()[0]
+    name = ".".join('"' + part.replace('"', '""') + '"' for part in (database, schema, table))
+    try:
+        conn.table(name)
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _duckdb_engine_user_agent() -> str:
