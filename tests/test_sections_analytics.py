@@ -844,10 +844,10 @@ def test_a_text_shared_by_several_messages_is_segmented_once(monkeypatch):
     conn.execute("create table staging.members (person_key varchar, is_bot boolean)")
     conn.execute("insert into staging.members values ('p1', false), ('p2', false), ('p3', false)")
     conn.execute("""create table staging.messages (message_key varchar, person_key varchar, text varchar,
-                                                   local_date date, kind varchar, is_bot boolean)""")
+                                                   local_date date, kind varchar, is_bot boolean, has_text boolean)""")
     texts = [("m1", "p1", "大模型 大模型 rust"), ("m2", "p1", "大模型 大模型 rust"), ("m3", "p2", "大模型 大模型 rust"),
              ("m4", "p3", "rust 前端")]
-    conn.executemany("insert into staging.messages values (?, ?, ?, date '2026-11-17', 'message', false)", texts)
+    conn.executemany("insert into staging.messages values (?, ?, ?, date '2026-11-17', 'message', false, true)", texts)
     calls = []
     original = _text.segment
     monkeypatch.setattr(_text, "segment", lambda text: calls.append(text) or original(text))

@@ -49,6 +49,8 @@ final as (
         latest.source || ':' || coalesce(latest.thread_id, latest.parent_id) as thread_key,
         latest.text,
         coalesce(length(latest.text), 0) as text_length,
+        -- something besides white space: counting messages "with text" then reads no text
+        nullif(trim(latest.text), '') is not null as has_text,
         coalesce(latest.is_edited, false) as is_edited,
         coalesce(latest.has_attachment, false) as has_attachment,
         latest.file_id

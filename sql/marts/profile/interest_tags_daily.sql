@@ -31,7 +31,7 @@ texts as (
         and messages.kind <> 'system'
         and not messages.is_bot
         and not coalesce(persons.is_bot, false)
-        and nullif(trim(messages.text), '') is not null
+        and messages.has_text
 
 ),
 

@@ -2,15 +2,28 @@
 -- Python UDF cr_segment (jieba for Chinese, word tokens for Latin script, stop words removed), then
 -- DuckDB counts mentions (occurrences), messages and distinct persons per keyword. At most $sample
 -- messages are segmented: a period with more takes a fixed sample (smallest hash(message_key) first,
--- the same messages on every rerun), because jieba segments ~0.5 MB of text per second in Python;
+-- the same messages on every rerun), because the segmenter is called from Python for each text;
 -- a text that several sampled messages share is segmented once.
 -- Not a query on its own: CTEs following `texts` (queries/member_texts.sql), joined to it by
 -- _text.over_member_texts.
-sampled as (
+-- The sample is chosen on the keys alone; only its texts are then read (reading every text of a
+-- month to sort them by key was most of this query's time).
+sampled_rows as (
 
-    select * from texts
+    select message_row from texts
     order by hash(message_key), message_key
     limit $sample
+
+),
+
+sampled as (
+
+    select
+        messages.message_key,
+        messages.person_key,
+        messages.text
+    from staging.messages as messages
+    where messages.rowid in (select message_row from sampled_rows)
 
 ),
 

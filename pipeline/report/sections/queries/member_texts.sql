@@ -16,7 +16,8 @@ persons as (
 select
     messages.message_key,
     messages.person_key,
-    messages.text
+    messages.text,
+    messages.rowid as message_row       -- fetch a sample's text without reading the others'
 from staging.messages as messages
 left join persons on persons.person_key = messages.person_key
 where messages.local_date >= $period_start
@@ -24,4 +25,4 @@ where messages.local_date >= $period_start
     and messages.kind <> 'system'
     and not messages.is_bot
     and not coalesce(persons.is_bot, false)
-    and nullif(trim(messages.text), '') is not null
+    and messages.has_text
