@@ -51,6 +51,10 @@ class SqlModel:
     path: str
     schema: str
     time_column: str | None = None
+    # rows written in time-column order: a table built in one big insert (a backfill) would
+    # otherwise hold every date in every row group (parallel aggregates emit groups in any order),
+    # and a period's query would decompress the whole table (connectors of a week: 0.13 -> 0.02 s)
+    clustered: bool = True
 
     @property
     def table(self) -> str:
@@ -143,7 +147,8 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
                 conn.execute(change)
             conn.execute(f"delete from {model.relation} where {model.time_column} >= $s and {model.time_column} < $e",
                          {"s": period_start, "e": period_end})
-            conn.execute(f"insert into {model.relation} by name {sql}", bind(sql, params))
+            order = f" order by {model.time_column}" if model.clustered else ""
+            conn.execute(f"insert into {model.relation} by name select * from ({sql}){order}", bind(sql, params))
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

@@ -412,6 +412,35 @@ def test_a_table_built_by_an_older_model_is_brought_up_to_date_over_its_whole_hi
     assert "marts.kpis_weekly: its columns changed" in caplog.text
 
 
+def test_daily_tables_are_written_in_date_order(conn):
+    """Rows of a daily table are stored in the order of its time column (sql_runner.SqlModel
+    .clustered), so a period's query reads only that period's row groups: raw rows loaded newest
+    day first come out oldest day first in every clustered table (staging.messages keeps load order)."""
+    Raw(conn)
+    n = 150_000
+    conn.execute("""insert into raw.messages by name
+                    select 's' as source, 'canonical' as platform, 'f1' as file_id, 'f1.csv' as file_path,
+                           1 as file_seq, cast(i as varchar) as location,
+                           date '2025-09-10' - cast(i // 15000 as integer) as local_date,
+                           cast(i as varchar) as message_id, 'c1' as channel_id, 'u' || (i % 997) as author_id,
+                           'message' as kind, 'hi' as text,
+                           timestamptz '2025-09-10 04:00:00+00' - to_days(cast(i // 15000 as integer)) as sent_at
+                    from range($n) as t (i)""", {"n": n})
+    build(conn, D(2025, 9, 1), D(2025, 9, 11))
+
+    def out_of_order(table: str, column: str) -> int:
+        return rows(conn, f"select count(*) from (select {column} < lag({column}) over (order by rowid) as back "
+                          f"from {table}) where back")[0][0]
+
+    checked = 0
+    for spec in MODELS:
+        if spec.grain == "daily" and spec.model.clustered and rows(conn, f"select count(*) from {spec.relation}")[0][0] > 1:
+            assert out_of_order(spec.relation, spec.time_column) == 0, spec.relation
+            checked += 1
+    assert checked >= 8 and rows(conn, "select count(*) from intermediate.person_days")[0][0] == 10 * 997
+    assert out_of_order("staging.messages", "local_date") > 0        # not clustered: newest day first, as loaded
+
+
 def test_mart_columns_match_the_contract(conn):
     Raw(conn)
     build(conn, D(2025, 8, 1), D(2025, 8, 2))
