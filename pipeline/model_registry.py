@@ -35,7 +35,7 @@ class ModelSpec:
     time_column: str | None = None
     deps: tuple = ()                  # of str (relation) or Dep
     section: str | None = None        # report section tag (marts)
-    clustered: bool = True            # rows written in time-column order (sql_runner.SqlModel)
+    clustered: bool = False           # rows written in time-column order (sql_runner.SqlModel)
 
     @property
     def schema(self) -> str:
@@ -78,16 +78,15 @@ MODELS: list[ModelSpec] = [
     ModelSpec("staging/plan.sql", deps=("raw",)),
     ModelSpec("staging/incidents.sql", deps=("raw",)),
     ModelSpec("staging/strategies.sql", deps=("raw",)),
-    # not sorted on insert: its rows carry the text (a sort of the history's 10.9M spilled), and
-    # they come out in load order, already close to date order (a week in 15 of 89 row groups)
-    ModelSpec("staging/messages.sql", deps=("raw", "staging.members"), clustered=False, **DAILY),
+    ModelSpec("staging/messages.sql", deps=("raw", "staging.members"), **DAILY),
     ModelSpec("staging/reactions.sql", deps=("raw", "staging.members", "staging.messages"), **DAILY),
     ModelSpec("staging/membership_events.sql", deps=("raw", "staging.members"), **DAILY),
     # platform-computed aggregates (WeCom statistics): kept apart from the member-level tables
     ModelSpec("staging/daily_aggregates.sql", deps=("raw",), **DAILY),
     # --- intermediate and marts: appended below by section ------------------------------
     # intermediate: person-day facts and member lifecycle, shared by the marts below
-    ModelSpec("intermediate/person_days.sql",
+    # clustered: every weekly and monthly KPI reads a window of it (sql_runner.SqlModel.clustered)
+    ModelSpec("intermediate/person_days.sql", clustered=True,
               deps=("staging.members", "staging.messages", "staging.reactions"), **DAILY),
     ModelSpec("intermediate/person_lifecycle.sql",
               deps=("staging.members", "staging.membership_events", "intermediate.person_days")),
@@ -117,12 +116,11 @@ MODELS: list[ModelSpec] = [
     ModelSpec("marts/content/content_channel_daily.sql", section="content", **MART_DAILY,
               deps=("staging.members", "staging.messages")),
     # interaction (replies within 7 days of a top-level message: read 7 days ahead)
-    # not sorted on insert either: a text preview per row (the sort added 3.4 s to the year's 15 s),
-    # and its rows follow staging.messages' near-date order (a week in 16 of 51 row groups)
-    ModelSpec("marts/interaction/interaction_threads.sql", section="interaction", clustered=False, **DAILY,
+    ModelSpec("marts/interaction/interaction_threads.sql", section="interaction", **DAILY,
               deps=("staging.members", Dep("staging.messages", end_offset=7),
                     Dep("staging.reactions", end_offset=7))),
-    ModelSpec("marts/interaction/interaction_connectors_daily.sql", section="interaction", **MART_DAILY,
+    # clustered: each report reads its period's pairs (the 4M rows of a year, narrow)
+    ModelSpec("marts/interaction/interaction_connectors_daily.sql", section="interaction", clustered=True, **MART_DAILY,
               deps=("staging.members", "staging.messages")),
     # overview
     ModelSpec("marts/overview/overview_sources.sql", section="overview",
