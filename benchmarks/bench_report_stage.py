@@ -17,7 +17,6 @@ import argparse
 import resource
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,9 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> int:
     from pipeline.config import load_config
-    from pipeline.periods import periods_between
-    from pipeline.report.batch import SharedWorkers
-    from pipeline.runner import RANGE_END, RANGE_START, _period_tags, data_date_range
+    from pipeline.report.batch import SharedWorkers, report_dir
+    from pipeline.runner import data_date_range, report_plan
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="community.yaml of a modelled warehouse")
@@ -37,24 +35,21 @@ def main() -> int:
     if first is None:
         print(f"{config.warehouse}: no data", file=sys.stderr)
         return 1
-    plan = {}
-    for grain in ("weekly", "monthly"):
-        tags = _period_tags(grain, first, last)       # the periods a run renders (those that are over)
-        plan[grain] = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
-                                      date.fromisoformat(tags[RANGE_END])) if tags else []
-    periods = plan["weekly"] + plan["monthly"]
-    newest = [p[-1] for p in plan.values() if p]
+    plan = {grain: periods for grain, _, periods in report_plan(first, last)}   # as `run` renders them
+    periods = [p for grain_periods in plan.values() for p in grain_periods]
+    newest = [grain_periods[-1] for grain_periods in plan.values()]
     t0 = time.monotonic()
     with SharedWorkers(config) as workers:
         workers.start()
         workers.start_reports(config, periods, None, documents_for=newest)
-        futures = [v[1] if isinstance(v, tuple) else v for v in list(workers._early.values())]
-        for future in futures:
-            future.result()
+        for period in periods:                          # collected as the report stages do
+            workers.report_future(config, period, None, documents=False).result()
+        for period in newest:
+            workers.documents_future(report_dir(config, period), config.language).result()
         wall = time.monotonic() - t0
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-    print(f"{len(plan['weekly'])} weekly + {len(plan['monthly'])} monthly reports, documents of "
+    print(f"{len(plan.get('weekly', []))} weekly + {len(plan.get('monthly', []))} monthly reports, documents of "
           f"{', '.join(p.key for p in newest)}: {wall:.1f} s wall, {cpu:.1f} CPU s "
           f"({config.report_workers} workers)")
     return 0

@@ -198,13 +198,9 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         from pipeline.definitions import report_check_keys
         from pipeline.quality.check_results import latest_check_results
 
-        plan = []                               # (grain, range tags, periods, periods given documents)
-        for grain in ("weekly", "monthly"):
-            tags = _period_tags(grain, first, last)
-            if tags:
-                periods = periods_between(grain, date.fromisoformat(tags[RANGE_START]),
-                                          date.fromisoformat(tags[RANGE_END]))
-                plan.append((grain, tags, periods, {"none": [], "latest": periods[-1:]}.get(documents, periods)))
+        # (grain, range tags, periods, periods given documents)
+        plan = [(grain, tags, periods, {"none": [], "latest": periods[-1:]}.get(documents, periods))
+                for grain, tags, periods in report_plan(first, last)]
         if not plan:                            # no period is over yet: no reports, no workers
             return summary
         workers.start()
@@ -277,8 +273,9 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
             tags = _period_tags(grain, first, last)
             if tags:
                 # A period is over, so reports follow: the workers import matplotlib, WeasyPrint
-                # and jieba (~1.5 s each) while the period marts run, not after them; not
-                # earlier: idle, they would add their memory to the daily stage, a backfill's biggest.
+                # and load the keyword segmenter's dictionary (~1.5 s each) while the period marts
+                # run, not after them; not earlier: idle, they would add their memory to the daily
+                # stage, a backfill's biggest.
                 workers.start()
                 execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
     if retag:
@@ -310,6 +307,18 @@ def _interest_tags_to_rematch(config: CommunityConfig, first: date, last: date) 
     if lo is None or (first <= lo and hi <= last):
         return None                  # nothing stale, or all of it inside this run's dates anyway
     return min(lo, first).isoformat(), max(hi, last).isoformat()
+
+
+def report_plan(first: date, last: date) -> list[tuple[str, dict, list]]:
+    """(grain, range tags, periods) of the reports a run over [first, last] renders: the weekly
+    and the monthly periods overlapping it that are over."""
+    plan = []
+    for grain in ("weekly", "monthly"):
+        tags = _period_tags(grain, first, last)
+        if tags:
+            plan.append((grain, tags, periods_between(grain, date.fromisoformat(tags[RANGE_START]),
+                                                      date.fromisoformat(tags[RANGE_END]))))
+    return plan
 
 
 def _period_tags(grain: str, first: date, last: date) -> dict | None:

@@ -4,7 +4,8 @@ Not a section: it registers nothing.
 
 Keywords. Chinese has no spaces, so the period's member messages are segmented as jieba does
 (jieba's dictionary and algorithm, computed by its Rust port jieba-rs: :class:`Segmenter`; loaded
-once per process, no network; HMM on, which is deterministic). Latin-script text is lower-cased and split into word tokens by the same pass.
+once per process, no network; HMM on, which is deterministic). Latin-script text is lower-cased
+and split into word tokens by the same pass.
 Stop words (``stopwords_zh.txt`` / ``stopwords_en.txt`` beside this file), one-character tokens,
 numbers, URLs, mentions and emoji codes are removed. The segmentation is a DuckDB scalar Python UDF
 (``cr_segment``) registered on the report's connection for the duration of one query; DuckDB reads
@@ -119,26 +120,24 @@ def tokenizer() -> Segmenter:
 
     with _LOCK:
         rj = rjieba.Jieba.empty()
-        freq: dict[str, int] = {}
         extra = set(_word_list(HERE / "userdict_zh.txt"))
-        joined = set()
+        in_dictionary: dict[str, int] = {}          # frequency in jieba's dictionary of an extra word
+        joined = {w for w in extra if w.isascii() and Segmenter._JOINED.search(w)}
         with _jieba_dictionary().open(encoding="utf-8") as f:
             for line in f:
                 word, count, *tag = line.split()
                 rj.add_word(word, int(count), tag[0] if tag else None)
                 if word in extra:
-                    freq[word] = int(count)
+                    in_dictionary[word] = int(count)
                 if word.isascii() and Segmenter._JOINED.search(word):
-                    joined.add(word)
+                    joined.add(word)                 # stays whole: c++, c#, at&t
         # community words get a frequency that beats common overlapping words of jieba's dictionary
         # (做出 3,306; 海产品 52), so 做出海产品 is 做 / 出海 / 产品 and not 做出 / 海产品
         for w in sorted(extra):
-            rj.add_word(w, max(USER_WORD_FREQ, freq.get(w, 0)), None)
-            freq[w] = max(USER_WORD_FREQ, freq.get(w, 0))
+            rj.add_word(w, max(USER_WORD_FREQ, in_dictionary.get(w, 0)), None)
         for w in sorted({k.lower() for tag in load_tags(DEFAULT_TAGS) for k in tag.keywords if _CJK.search(k)}):
-            if not freq.get(w) and not rj.has_word(w):
+            if not rj.has_word(w):
                 rj.add_word(w, None, None)   # jieba suggests a frequency that keeps the word whole
-        joined |= {w for w in extra if w.isascii() and Segmenter._JOINED.search(w)}
     return Segmenter(rj, frozenset(joined))
 
 
