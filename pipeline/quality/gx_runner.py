@@ -75,8 +75,10 @@ class Window:
 
 def _keys_unique_outside(suite: gx.ExpectationSuite, table: str, window: Window) -> list:
     """For each column the suite expects unique: no value of the window's rows may appear in a
-    row of the table outside the window (one join probing the table's key column), so checking
-    the window alone still guarantees a unique key over the whole table."""
+    row of the table outside the window, so checking the window alone still guarantees a unique
+    key over the whole table. The unexpected rows are those outside rows. Written as a semi-join
+    (``in``) on the window's keys: DuckDB probes the table's key column with the window's few
+    values (a day of the benchmark's year: 0.11 s; as an inner join from the window 0.8 s)."""
     extra = []
     for e in suite.expectations:
         if isinstance(e, gxe.ExpectColumnValuesToBeUnique):
@@ -86,8 +88,9 @@ def _keys_unique_outside(suite: gx.ExpectationSuite, table: str, window: Window)
             extra.append(gxe.UnexpectedRowsExpectation(
                 description=f"{col} of the validated window is unique in the whole of {table}",
                 severity=e.severity,
-                unexpected_rows_query=(f"select w.{col} from {{batch}} as w join {table} as o on o.{col} = w.{col} "
-                                       f"where not ({window.condition('o')})")))
+                unexpected_rows_query=(f"select o.{col} from {table} as o where o.{col} in (select {col} "
+                                       # GX substitutes {batch} with "(query) AS subselect": no alias of ours
+                                       f"from {{batch}}) and not ({window.condition('o')})")))
     return extra
 
 
