@@ -505,11 +505,22 @@ def test_shared_workers_collect_what_was_started_ahead(rendered, base_config, tm
         [paths] = batch.render_periods(config, [WEEK], CHECKS, must_not_open, documents=False)
         assert early_report.result() == paths and paths["md"].read_text("utf-8") == md
         [docs] = batch.write_period_documents(config, [WEEK])
+        # made in parts side by side (PNGs split over the workers, then the PDF beside the PPTX):
+        # the same files as write_documents made in this process
         assert early_documents.result() == docs and docs["pdf"].read_bytes() == before["pdf"].read_bytes()
+        assert docs["pptx"].read_bytes() == before["pptx"].read_bytes()
+        pngs = sorted(p.name for p in (week_dir / "charts").glob("*.png"))
+        assert len(pngs) > 2 and pngs == sorted(p.name for p in (before["html"].parent / "charts").glob("*.png"))
+        assert all((week_dir / "charts" / n).read_bytes() == (before["html"].parent / "charts" / n).read_bytes()
+                   for n in pngs)
         assert not [key for key in workers._early if key[1] == week_dir]                 # collected once
         docs["pdf"].unlink()
+        docs["pptx"].unlink()
+        (week_dir / "charts" / "no_longer_drawn.png").write_bytes(b"stale")
         [again] = batch.write_period_documents(config, [WEEK])                         # not ahead: made now
         assert again["pdf"].read_bytes() == before["pdf"].read_bytes()
+        assert again["pptx"].read_bytes() == before["pptx"].read_bytes()
+        assert not (week_dir / "charts" / "no_longer_drawn.png").exists()
         # started ahead with CHECKS; the stage has none: rendered again, without the failed check
         workers._early[("report", empty_dir, "zh")][1].result()
         assert "&lt;b&gt;check&lt;/b&gt;" in (empty_dir / "report.html").read_text("utf-8")

@@ -33,7 +33,7 @@ import os
 import re
 import shutil
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -185,16 +185,38 @@ class SharedWorkers:
         """The documents of ``folder``: those started ahead, or started now."""
         with self._lock:
             early = self._early.pop(("documents", folder, language), None)
-        return early if early is not None else self._submit(self.DOCUMENTS, _documents_of, folder, language)
+        if early is not None:
+            return early
+        documents = Future()
+        self._start_documents(folder, language, documents)
+        return documents
 
     def _documents_after(self, documents: Future, folder: Path, language: str, report: Future) -> None:
         if documents.done():                                # cancelled by a stage that failed
             return
         if report.cancelled() or report.exception() is not None:
-            documents.set_exception(report.exception() if not report.cancelled()
-                                    else RuntimeError(f"{folder}: its report was cancelled"))
+            _settle(documents, error=report.exception() if not report.cancelled()
+                    else RuntimeError(f"{folder}: its report was cancelled"))
         else:
-            self._submit(self.DOCUMENTS, _documents_of, folder, language, future=documents)
+            self._start_documents(folder, language, documents)
+
+    def _start_documents(self, folder: Path, language: str, documents: Future) -> None:
+        """Make the documents of one report over the workers, ``documents`` then holding their
+        paths: its charts rasterised in one part per worker, then report.pdf and report.pptx side
+        by side. In one task they were one after the other (a weekly report of the benchmark:
+        PNGs 1.45 s, PDF 3.5 s, PPTX 0.5 s), the newest period's on the run's longest path."""
+        from pipeline.report.documents import chart_names
+
+        names = chart_names(folder)
+        parts = [part for part in (names[i::self.workers] for i in range(self.workers)) if part]
+        rasters = [self._submit(self.DOCUMENTS, _rasterise_part, folder, part) for part in parts]
+
+        def write() -> None:
+            pdf = self._submit(self.DOCUMENTS, _pdf_of, folder, language)
+            pptx = self._submit(self.DOCUMENTS, _pptx_of, folder, language)
+            _when_all([pdf, pptx], documents, lambda: _settle(documents, result={**pdf.result(), **pptx.result()}))
+
+        _when_all(rasters, documents, write)
 
     def _submit(self, priority: int, function: Callable, *args, future: Future | None = None) -> Future:
         future = future or Future()
@@ -303,6 +325,67 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
                                  temp_directory_for(config.warehouse))) as pool:
         return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
                                   for period in periods], on_done)
+
+
+def _settle(future: Future, *, result=None, error: BaseException | None = None) -> None:
+    """Set a composite future's outcome, unless a failed stage cancelled it meanwhile."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass
+
+
+def _when_all(parts: list[Future], target: Future, then: Callable[[], None]) -> None:
+    """Call ``then`` once every future of ``parts`` has succeeded (at once if there are none);
+    the first part that failed or was cancelled fails ``target`` instead, and a cancelled
+    ``target`` stops the chain. ``then`` runs in the thread that completed the last part."""
+    remaining = [len(parts)]
+    lock = threading.Lock()
+
+    def one_done(_part: Future | None) -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0] > 0:
+                return
+        if target.done():
+            return
+        for part in parts:
+            if part.cancelled():
+                return _settle(target, error=RuntimeError("the report workers were shut down"))
+            if part.exception() is not None:
+                return _settle(target, error=part.exception())
+        try:
+            then()
+        except Exception as exc:  # noqa: BLE001 - the target carries it to the stage that collects it
+            _settle(target, error=exc)
+
+    if not parts:
+        remaining[0] = 1
+        one_done(None)
+    for part in parts:
+        part.add_done_callback(one_done)
+
+
+def _rasterise_part(folder: Path, names: list[str]) -> None:
+    from pipeline.report.documents import rasterise_charts
+
+    rasterise_charts(folder, names)
+
+
+def _pdf_of(folder: Path, language: str) -> dict[str, Path]:
+    from pipeline.report.documents import remove_stale_pngs, write_pdf_document
+
+    remove_stale_pngs(folder)
+    return write_pdf_document(folder, language)
+
+
+def _pptx_of(folder: Path, language: str) -> dict[str, Path]:
+    from pipeline.report.documents import write_pptx_document
+
+    return write_pptx_document(folder, language)
 
 
 def _documents_of(folder: Path, language: str) -> dict[str, Path]:

@@ -26,46 +26,84 @@ PNG_DPI = 150             # a full-width chart prints at ~210 dpi on A4
 SECTIONS_FILE = "sections.json"
 
 
-def rasterise_charts(folder: Path) -> dict[str, bytes]:
-    """charts/<name>.png for every charts/<name>.svg (PNGs of charts no longer drawn are
-    removed); returns name -> PNG bytes."""
+def chart_names(folder: Path) -> list[str]:
+    """The charts of a rendered report: the stems of its charts/*.svg, sorted."""
+    return sorted(svg.stem for svg in (Path(folder) / "charts").glob("*.svg"))
+
+
+def rasterise_charts(folder: Path, names: list[str] | None = None) -> dict[str, bytes]:
+    """charts/<name>.png for every charts/<name>.svg, or for ``names`` only (one worker's part
+    of the charts, see batch.py); returns name -> PNG bytes. Rasterising every chart also
+    removes the PNGs of charts no longer drawn (:func:`remove_stale_pngs`)."""
     import resvg_py
 
     chart_dir = Path(folder) / "charts"
     pngs: dict[str, bytes] = {}
-    for svg in sorted(chart_dir.glob("*.svg")):
+    for name in (chart_names(folder) if names is None else names):
+        svg = chart_dir / f"{name}.svg"
         try:
             png = resvg_py.svg_to_bytes(svg_path=str(svg), skip_system_fonts=True, dpi=float(PNG_DPI))
         except ValueError as exc:      # resvg's error for a broken SVG
             raise ValueError(f"{svg}: cannot rasterise the chart ({exc})") from exc
         svg.with_suffix(".png").write_bytes(png)
-        pngs[svg.stem] = png
-    for stale in chart_dir.glob("*.png"):
-        if stale.stem not in pngs:
-            stale.unlink()
+        pngs[name] = png
+    if names is None:
+        remove_stale_pngs(folder)
     return pngs
 
 
-def write_documents(folder: Path, language: str | None = None) -> dict[str, Path]:
-    """Write report.pdf, report.pptx and charts/*.png into a rendered report ``folder``;
-    return their paths (keys ``pdf``, ``pptx``). A folder without report.html or
-    sections.json is an error naming it."""
-    from pipeline.report.pdf import write_pdf
-    from pipeline.report.pptx import write_pptx
-    from pipeline.report.render import sections_from_document
+def remove_stale_pngs(folder: Path) -> None:
+    """Remove charts/<name>.png of charts no longer drawn (no charts/<name>.svg)."""
+    drawn = set(chart_names(folder))
+    for stale in (Path(folder) / "charts").glob("*.png"):
+        if stale.stem not in drawn:
+            stale.unlink()
 
+
+def _deck(folder: Path) -> dict:
+    """sections.json of a rendered report ``folder``; a folder without report.html or
+    sections.json is an error naming it."""
     folder = Path(folder)
     missing = [name for name in ("report.html", SECTIONS_FILE) if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{folder}: no {' or '.join(missing)} to make report.pdf and report.pptx from: "
                                 "materialize the report asset of this period first")
-    deck = json.loads((folder / SECTIONS_FILE).read_text(encoding="utf-8"))
-    language = language or deck["language"]
+    return json.loads((folder / SECTIONS_FILE).read_text(encoding="utf-8"))
+
+
+def write_pdf_document(folder: Path, language: str | None = None) -> dict[str, Path]:
+    """report.pdf of a rendered report whose charts are rasterised (charts/*.png)."""
+    from pipeline.report.pdf import write_pdf
+
+    language = language or _deck(folder)["language"]
+    return write_pdf(Path(folder) / "report.html", language=language)
+
+
+def write_pptx_document(folder: Path, language: str | None = None,
+                        pngs: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """report.pptx of a rendered report, with its charts' PNGs (``pngs``, else read from
+    charts/*.png)."""
+    from pipeline.report.pptx import write_pptx
+    from pipeline.report.render import sections_from_document
+
+    folder = Path(folder)
+    deck = _deck(folder)
+    if pngs is None:
+        pngs = {name: (folder / "charts" / f"{name}.png").read_bytes() for name in chart_names(folder)}
+    return write_pptx(folder / "report.pptx", sections_from_document(deck), title=deck["title"],
+                      subtitle=deck["period_line"], note=deck["note"], language=language or deck["language"],
+                      last_day=date.fromisoformat(deck["last_day"]), pngs=pngs)
+
+
+def write_documents(folder: Path, language: str | None = None) -> dict[str, Path]:
+    """Write report.pdf, report.pptx and charts/*.png into a rendered report ``folder``, one
+    after the other; return their paths (keys ``pdf``, ``pptx``). A folder without report.html
+    or sections.json is an error naming it. (A run's shared workers make the same files in
+    parts side by side: batch.SharedWorkers.)"""
+    language = language or _deck(folder)["language"]
     pngs = rasterise_charts(folder)
-    paths = write_pdf(folder / "report.html", language=language)
-    paths.update(write_pptx(folder / "report.pptx", sections_from_document(deck), title=deck["title"],
-                            subtitle=deck["period_line"], note=deck["note"], language=language,
-                            last_day=date.fromisoformat(deck["last_day"]), pngs=pngs))
+    paths = write_pdf_document(folder, language)
+    paths.update(write_pptx_document(folder, language, pngs))
     return paths
 
 
