@@ -561,6 +561,29 @@ def test_shared_workers_serve_documents_before_waiting_reports(base_config, tmp_
             documents.result(timeout=60)
 
 
+def test_documents_made_in_parts_fail_with_the_chart_that_cannot_be_drawn(rendered, base_config, tmp_path):
+    """The shared workers make a report's documents in parts (PNGs per worker, then PDF beside
+    PPTX): a part that fails fails the documents with its error, and nothing after it runs."""
+    import shutil
+
+    from pipeline.report import batch
+
+    config = replace(base_config, warehouse=tmp_path / "w.duckdb", reports_dir=tmp_path / "reports", report_workers=2)
+    before = rendered[(WEEK.key, WEEK.grain, "zh")][0]
+    folder = tmp_path / "week"
+    shutil.copytree(before["html"].parent, folder)
+    (folder / "report.pdf").unlink()
+    (folder / "report.pptx").unlink()
+    broken = sorted((folder / "charts").glob("*.svg"))[-1]
+    broken.write_text("<svg this is not", encoding="utf-8")
+    with batch.SharedWorkers(config) as workers:
+        workers.start()
+        documents = workers.documents_future(folder, "zh")
+        with pytest.raises(ValueError, match=re.escape(broken.name)):
+            documents.result(timeout=120)
+    assert not (folder / "report.pdf").exists() and not (folder / "report.pptx").exists()
+
+
 def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     """Each report worker is its own DuckDB instance: it gets a share of the configured limit
     (the calling process keeps one) and its own spill folder, removed when the worker ends."""
