@@ -2,7 +2,8 @@
 -- date. replies = non-system messages by non-bot persons whose parent or thread is it; reactions =
 -- reaction counts on it by non-bot or unknown reactors (both as staged when built); responded = a
 -- reply from a different non-bot person within 7 days (168 h) of sent_at, and
--- first_response_minutes = time to the first such reply. Reads messages up to 7 days after the window.
+-- first_response_minutes = time to the first such reply. Reads the replies and reactions of
+-- every date (they arrive after the message they answer).
 with
 
 members as (
@@ -80,7 +81,7 @@ reply_links as (
 
     -- a reply answers its parent and its thread root: one link each, one when both are the same.
     -- `union all` with that condition, not `union`: deduplicating ~9M links of a year took 9 of
-    -- this model's 14 s (and a duplicate could not change a count of distinct replies or a minimum)
+    -- this model's 14 s
     select
         parent_key as target_key,
         message_key,
