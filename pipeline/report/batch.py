@@ -218,8 +218,8 @@ class SharedWorkers:
 
         _when_all(rasters, documents, write)
 
-    def _submit(self, priority: int, function: Callable, *args, future: Future | None = None) -> Future:
-        future = future or Future()
+    def _submit(self, priority: int, function: Callable, *args) -> Future:
+        future = Future()
         with self._lock:
             heapq.heappush(self._waiting, (priority, next(self._sequence), future, function, args))
             self._dispatch()

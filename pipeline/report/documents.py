@@ -79,15 +79,15 @@ def write_pdf_document(folder: Path, language: str | None = None) -> dict[str, P
     return write_pdf(Path(folder) / "report.html", language=language)
 
 
-def write_pptx_document(folder: Path, language: str | None = None,
-                        pngs: dict[str, bytes] | None = None) -> dict[str, Path]:
+def write_pptx_document(folder: Path, language: str | None = None, pngs: dict[str, bytes] | None = None,
+                        deck: dict | None = None) -> dict[str, Path]:
     """report.pptx of a rendered report, with its charts' PNGs (``pngs``, else read from
-    charts/*.png)."""
+    charts/*.png) and its sections.json (``deck``, else read)."""
     from pipeline.report.pptx import write_pptx
     from pipeline.report.render import sections_from_document
 
     folder = Path(folder)
-    deck = _deck(folder)
+    deck = deck if deck is not None else _deck(folder)
     if pngs is None:
         pngs = {name: (folder / "charts" / f"{name}.png").read_bytes() for name in chart_names(folder)}
     return write_pptx(folder / "report.pptx", sections_from_document(deck), title=deck["title"],
@@ -100,10 +100,11 @@ def write_documents(folder: Path, language: str | None = None) -> dict[str, Path
     after the other; return their paths (keys ``pdf``, ``pptx``). A folder without report.html
     or sections.json is an error naming it. (A run's shared workers make the same files in
     parts side by side: batch.SharedWorkers.)"""
-    language = language or _deck(folder)["language"]
+    deck = _deck(folder)
+    language = language or deck["language"]
     pngs = rasterise_charts(folder)
     paths = write_pdf_document(folder, language)
-    paths.update(write_pptx_document(folder, language, pngs))
+    paths.update(write_pptx_document(folder, language, pngs, deck))
     return paths
 
 
