@@ -11,12 +11,12 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipeline.build import model_inputs
+from pipeline.build import model_inputs, period_windows
 from pipeline.model_registry import MODELS, ModelSpec
 from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
 from pipeline.resources import CommunityConfigResource, WarehouseResource
-from pipeline.sql_runner import SQL_DIR, materialize
+from pipeline.sql_runner import SQL_DIR, materialize, materialize_windows
 
 _ONE_DAY = timedelta(days=1)
 
@@ -77,15 +77,10 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
                 if spec.grain == "daily":
                     meta = materialize(conn, spec.model, period_start=start, period_end=end, extra=extra,
                                        fragments=fragments)
-                    window_rows = meta["window_rows"]
                 else:
-                    window_rows = 0
-                    for period in periods_between(spec.grain, start, end - _ONE_DAY, complete_only=False):
-                        meta = materialize(conn, spec.model, period_start=period.start, period_end=period.end,
-                                           extra={**extra, "grain": spec.grain, "period_key": period.key},
-                                           fragments=fragments)
-                        window_rows += meta["window_rows"]
-                    meta["window_rows"] = window_rows
+                    meta = materialize_windows(conn, spec.model, period_windows(
+                        spec.grain, periods_between(spec.grain, start, end - _ONE_DAY, complete_only=False), extra),
+                        fragments=fragments)
                 windows = f"{start} .. {end} (exclusive)"
         return dg.MaterializeResult(metadata={
             "dagster/row_count": int(meta["total_rows"]),

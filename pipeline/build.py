@@ -12,8 +12,8 @@ import duckdb
 
 from pipeline import interest_tags
 from pipeline.model_registry import MODELS, ModelSpec
-from pipeline.periods import periods_between
-from pipeline.sql_runner import materialize
+from pipeline.periods import Period, periods_between
+from pipeline.sql_runner import Window, materialize, materialize_windows
 
 
 def model_inputs(timezone: str, tag_dictionary=None) -> tuple[dict, dict]:
@@ -31,11 +31,15 @@ def build_model(conn: duckdb.DuckDBPyConnection, spec: ModelSpec, start: date, e
         return materialize(conn, spec.model, extra=extra, fragments=fragments)
     if spec.grain == "daily":
         return materialize(conn, spec.model, period_start=start, period_end=end, extra=extra, fragments=fragments)
-    meta = {}
-    for period in periods_between(spec.grain, start, end - timedelta(days=1)):
-        meta = materialize(conn, spec.model, period_start=period.start, period_end=period.end,
-                           extra={**extra, "grain": spec.grain, "period_key": period.key}, fragments=fragments)
-    return meta
+    periods = periods_between(spec.grain, start, end - timedelta(days=1))
+    if not periods:
+        return {}
+    return materialize_windows(conn, spec.model, period_windows(spec.grain, periods, extra), fragments=fragments)
+
+
+def period_windows(grain: str, periods: list[Period], extra: dict) -> list[Window]:
+    """The windows of a period (weekly / monthly) model: one per period, with its key."""
+    return [Window(p.start, p.end, {**extra, "grain": grain, "period_key": p.key}) for p in periods]
 
 
 def build_all(conn: duckdb.DuckDBPyConnection, start: date, end: date, timezone: str,

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -100,72 +101,131 @@ def bind(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in used}
 
 
+class Window(NamedTuple):
+    """One window [start, end) of a partitioned model (local dates, end exclusive) and the
+    parameters bound besides ``$period_start`` / ``$period_end`` (e.g. ``$period_key``)."""
+
+    start: date
+    end: date
+    params: dict
+
+
 def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_start: date | None = None,
                 period_end: date | None = None, extra: dict | None = None,
                 fragments: dict | None = None) -> dict:
-    """Materialize one model (a window of it when partitioned). Returns metadata.
+    """Materialize one model (a window of it when partitioned). Returns metadata: the rows
+    written (``window_rows``), the table's rows (``total_rows``) and its ``columns``.
 
     The whole operation is one transaction: a failure leaves the previous state intact.
     A partitioned table built by an earlier version of the model, whose columns differ from what
     the model selects now, is brought up to date in that transaction (:func:`_column_changes`).
     """
-    sql = expand(model.sql, fragments)
-    params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
-    conn.execute(f"create schema if not exists {model.schema}")
-    changes: list[str] = []
     if model.time_column is not None:
         if period_start is None or period_end is None:
             raise ValueError(f"{model.path}: a partitioned model needs period_start and period_end")
-        # the model's columns: DESCRIBE plans the query, it reads no rows
-        wanted = [(r[0], r[1]) for r in conn.execute(f"describe select * from ({sql})", bind(sql, params)).fetchall()]
-        if table_exists(conn, model.schema, model.table):
-            existing = [(r[0], r[1]) for r in conn.execute(f"describe {model.relation}").fetchall()]
-            changes = _column_changes(model.relation, existing, wanted)
-            if changes and model.time_column in _DATE_RANGE_COLUMNS:
-                # Rebuilt over its whole history, not only this window: the rows outside it
-                # would otherwise keep NULL in the new columns. (Period models build one period
-                # per call: their other periods are rebuilt by a run over them; see the log.)
-                lo, hi = conn.execute(f"select min({model.time_column}), max({model.time_column}) "
-                                      f"from {model.relation}").fetchone()
-                if lo is not None:
-                    period_start, period_end = min(period_start, lo), max(period_end, hi + _ONE_DAY)
-                    params.update(period_start=period_start, period_end=period_end)
-            elif changes:
-                log.warning("%s: its columns changed (%s); the periods built before are not rebuilt by "
-                            "this call (new columns are NULL there until community-report run --from <their "
-                            "first date> builds them again)", model.relation, "; ".join(changes))
-        else:
-            # Created OUTSIDE the window transaction: DuckDB 2.0.0 reads a table created and then
-            # filled with >= 122,880 rows in one transaction as empty from that connection
-            # (tests/test_metrics.py::test_first_build_of_a_big_window_is_not_lost).
-            conn.execute(f"create table {model.relation} as select * from ({sql}) where false",
-                         bind(sql, params))
+        return materialize_windows(conn, model, [Window(period_start, period_end, extra or {})],
+                                   fragments=fragments)
+    sql = expand(model.sql, fragments)
+    params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
+    conn.execute(f"create schema if not exists {model.schema}")
     conn.execute("begin transaction")
     try:
-        if model.time_column is None:
-            conn.execute(f"create or replace table {model.relation} as {sql}", bind(sql, params))
-        else:
-            for change in changes:
-                conn.execute(change)
-            conn.execute(f"delete from {model.relation} where {model.time_column} >= $s and {model.time_column} < $e",
-                         {"s": period_start, "e": period_end})
-            order = f" order by {model.time_column}" if model.clustered else ""
-            conn.execute(f"insert into {model.relation} by name select * from ({sql}){order}", bind(sql, params))
+        conn.execute(f"create or replace table {model.relation} as {sql}", bind(sql, params))
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
         raise
+    total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
+    return {"window_rows": total_rows, "total_rows": total_rows, "columns": _columns(conn, model)}
+
+
+def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, windows: list[Window], *,
+                        fragments: dict | None = None) -> dict:
+    """Materialize a partitioned model for each of ``windows`` in turn, each window in its own
+    transaction (delete the window, insert it), as :func:`materialize` does for one.
+
+    The model is planned for its columns, and its table checked against them, once for all the
+    windows (with the first window's parameters: the columns do not depend on them), and the
+    metadata is read once at the end: a backfill builds the 53 weeks of a weekly model in one
+    call, and those statements cost 8-14 ms per period besides the insert (measured on a year's
+    warehouse). ``window_rows`` is the sum of the rows written.
+    """
     if model.time_column is None:
-        window_rows = total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
-    else:
-        window_rows, total_rows = conn.execute(
-            f"select count(*) filter ({model.time_column} >= $s and {model.time_column} < $e), count(*) "
-            f"from {model.relation}", {"s": period_start, "e": period_end}).fetchone()
-    columns = conn.execute(
+        raise ValueError(f"{model.path}: not a partitioned model")
+    if not windows:
+        raise ValueError(f"{model.path}: no window to materialize")
+    sql = expand(model.sql, fragments)
+    conn.execute(f"create schema if not exists {model.schema}")
+    changes, widened = _prepare_table(conn, model, sql, _window_params(windows[0]))
+    window_rows = 0
+    for i, window in enumerate(windows):
+        params = _window_params(window)
+        if i == 0:
+            params.update(widened)
+        window_rows += _replace_window(conn, model, sql, params, changes if i == 0 else [])
+    total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
+    return {"window_rows": window_rows, "total_rows": total_rows, "columns": _columns(conn, model)}
+
+
+def _window_params(window: Window) -> dict:
+    return {"period_start": window.start, "period_end": window.end, **window.params}
+
+
+def _prepare_table(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql: str, params: dict) -> tuple[list[str], dict]:
+    """Create the model's table if missing; else the ALTER statements that bring an older
+    version's table to the model's columns, and, for a daily model whose columns changed, the
+    ``period_start`` / ``period_end`` that widen the first window to the table's whole history."""
+    # the model's columns: DESCRIBE plans the query, it reads no rows
+    wanted = [(r[0], r[1]) for r in conn.execute(f"describe select * from ({sql})", bind(sql, params)).fetchall()]
+    if not table_exists(conn, model.schema, model.table):
+        # Created OUTSIDE the window transaction: DuckDB 2.0.0 reads a table created and then
+        # filled with >= 122,880 rows in one transaction as empty from that connection
+        # (tests/test_metrics.py::test_first_build_of_a_big_window_is_not_lost).
+        conn.execute(f"create table {model.relation} as select * from ({sql}) where false", bind(sql, params))
+        return [], {}
+    existing = [(r[0], r[1]) for r in conn.execute(f"describe {model.relation}").fetchall()]
+    changes = _column_changes(model.relation, existing, wanted)
+    if changes and model.time_column in _DATE_RANGE_COLUMNS:
+        # Rebuilt over its whole history, not only this window: the rows outside it would
+        # otherwise keep NULL in the new columns. (Period models build the periods they are
+        # given: their other periods are rebuilt by a run over them; see the log.)
+        lo, hi = conn.execute(f"select min({model.time_column}), max({model.time_column}) "
+                              f"from {model.relation}").fetchone()
+        if lo is not None:
+            return changes, {"period_start": min(params["period_start"], lo),
+                             "period_end": max(params["period_end"], hi + _ONE_DAY)}
+    elif changes:
+        log.warning("%s: its columns changed (%s); the periods built before are not rebuilt by "
+                    "this call (new columns are NULL there until community-report run --from <their "
+                    "first date> builds them again)", model.relation, "; ".join(changes))
+    return changes, {}
+
+
+def _replace_window(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql: str, params: dict,
+                    changes: list[str]) -> int:
+    """One transaction: the ``changes``, then the window [period_start, period_end) deleted and
+    inserted again. Returns the rows inserted."""
+    conn.execute("begin transaction")
+    try:
+        for change in changes:
+            conn.execute(change)
+        conn.execute(f"delete from {model.relation} where {model.time_column} >= $s and {model.time_column} < $e",
+                     {"s": params["period_start"], "e": params["period_end"]})
+        order = f" order by {model.time_column}" if model.clustered else ""
+        inserted = conn.execute(f"insert into {model.relation} by name select * from ({sql}){order}",
+                                bind(sql, params)).fetchone()[0]
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return inserted
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, model: SqlModel) -> list[tuple[str, str]]:
+    return conn.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = $s and table_name = $t order by ordinal_position",
         {"s": model.schema, "t": model.table}).fetchall()
-    return {"window_rows": window_rows, "total_rows": total_rows, "columns": columns}
 
 
 def _column_changes(relation: str, existing: list[tuple[str, str]], wanted: list[tuple[str, str]]) -> list[str]:

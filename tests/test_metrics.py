@@ -360,6 +360,40 @@ def test_rebuilds_replace_and_never_duplicate(conn):
     assert _snapshot(conn) == first
 
 
+def test_period_windows_built_in_one_call_as_one_call_per_period(conn):
+    """A period model's windows in one call (the model planned and its table checked once, as a
+    backfill of weeks builds them) give the rows of one ``materialize`` per period, and the
+    metadata counts the rows written across the windows, not only the last window's."""
+    from pipeline.build import model_inputs, period_windows
+    from pipeline.periods import periods_between
+    from pipeline.sql_runner import materialize, materialize_windows
+
+    raw = Raw(conn)
+    _membership_data(raw)
+    _thread_data(raw)
+    build(conn, D(2024, 12, 20), D(2025, 7, 25))
+    spec = next(s for s in MODELS if s.relation == "marts.kpis_weekly")
+    extra, fragments = model_inputs("Asia/Shanghai")
+    weeks = periods_between("weekly", D(2025, 1, 6), D(2025, 1, 26))
+    assert len(weeks) == 3
+    for week in weeks:           # the independent path: one call per period
+        materialize(conn, spec.model, period_start=week.start, period_end=week.end,
+                    extra={**extra, "grain": "weekly", "period_key": week.key}, fragments=fragments)
+    per_period = sorted(conn.execute("select * from marts.kpis_weekly").fetchall(), key=repr)
+    conn.execute("delete from marts.kpis_weekly where period_start >= '2025-01-06' and period_start < '2025-01-27'")
+
+    meta = materialize_windows(conn, spec.model, period_windows("weekly", weeks, extra), fragments=fragments)
+    assert sorted(conn.execute("select * from marts.kpis_weekly").fetchall(), key=repr) == per_period
+    in_weeks = rows(conn, "select count(*) from marts.kpis_weekly "
+                          "where period_start >= '2025-01-06' and period_start < '2025-01-27'")[0][0]
+    one_week = rows(conn, "select count(*) from marts.kpis_weekly where period_start = '2025-01-20'")[0][0]
+    assert meta["window_rows"] == in_weeks == 3 * one_week > 0
+    assert meta["total_rows"] == rows(conn, "select count(*) from marts.kpis_weekly")[0][0] > in_weeks
+    assert meta["columns"] == rows(conn, "select column_name, column_type from (describe marts.kpis_weekly)")
+    with pytest.raises(ValueError, match="no window"):
+        materialize_windows(conn, spec.model, [], fragments=fragments)
+
+
 # DuckDB 2.0.0 lost a window created and filled in one transaction (>= 122,880 rows):
 # pipeline/sql_runner.py creates the table before the window transaction.
 def test_first_build_of_a_big_window_is_not_lost(conn):
