@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,8 +143,9 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
 
 def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, windows: list[Window], *,
                         fragments: dict | None = None) -> dict:
-    """Materialize a partitioned model for each of ``windows`` in turn, each window in its own
-    transaction (delete the window, insert it), as :func:`materialize` does for one.
+    """Materialize a partitioned model for each of ``windows``, each window in its own
+    transaction (delete the window, insert it), as :func:`materialize` does for one: the first
+    window, then the others two at a time (:func:`_replace_in_two_lanes`).
 
     The model is planned for its columns, and its table checked against them, once for all the
     windows (with the first window's parameters: the columns do not depend on them), and the
@@ -157,14 +160,47 @@ def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, window
     sql = expand(model.sql, fragments)
     conn.execute(f"create schema if not exists {model.schema}")
     changes, widened = _prepare_table(conn, model, sql, _window_params(windows[0]))
-    window_rows = 0
-    for i, window in enumerate(windows):
-        params = _window_params(window)
-        if i == 0:
-            params.update(widened)
-        window_rows += _replace_window(conn, model, sql, params, changes if i == 0 else [])
+    # the first window alone: it carries the ALTERs, which no other transaction may overlap
+    window_rows = _replace_window(conn, model, sql, {**_window_params(windows[0]), **widened}, changes)
+    if len(windows) > 1:
+        window_rows += _replace_in_two_lanes(conn, model, sql, windows[1:])
     total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
     return {"window_rows": window_rows, "total_rows": total_rows, "columns": _columns(conn, model)}
+
+
+def _replace_in_two_lanes(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql: str, windows: list[Window]) -> int:
+    """Replace ``windows`` two at a time: this connection and a second one (a cursor, with a
+    thread of its own) each take the next window until none is left. A period's query is small
+    (~0.2 s for a week of ``marts.kpis_weekly``) and keeps ~1.5 of two cores busy, so two of
+    them side by side use both. Each window is its own transaction touching only its own rows;
+    DuckDB's concurrent appends and deletes of different rows never conflict. After a failure
+    neither lane starts another window. Returns the rows inserted."""
+    pending = iter(windows)
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def lane(lane_conn: duckdb.DuckDBPyConnection) -> int:
+        rows = 0
+        while not failed.is_set():
+            with lock:
+                window = next(pending, None)
+            if window is None:
+                break
+            try:
+                rows += _replace_window(lane_conn, model, sql, _window_params(window), [])
+            except BaseException:
+                failed.set()
+                raise
+        return rows
+
+    side = conn.cursor()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(lane, side)
+            mine = lane(conn)          # on an error here, leaving the block still waits for the other lane
+            return mine + other.result()
+    finally:
+        side.close()
 
 
 def _window_params(window: Window) -> dict:

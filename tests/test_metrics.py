@@ -15,7 +15,9 @@ import pytest
 
 from tests.builders import Raw, at, build, by_date, connect, kpis, rows
 from pipeline.model_registry import MODELS
-from pipeline.sql_runner import SQL_DIR
+from pipeline.build import model_inputs, period_windows
+from pipeline.periods import periods_between
+from pipeline.sql_runner import SQL_DIR, materialize, materialize_windows
 
 D = date
 
@@ -364,10 +366,6 @@ def test_period_windows_built_in_one_call_as_one_call_per_period(conn):
     """A period model's windows in one call (the model planned and its table checked once, as a
     backfill of weeks builds them) give the rows of one ``materialize`` per period, and the
     metadata counts the rows written across the windows, not only the last window's."""
-    from pipeline.build import model_inputs, period_windows
-    from pipeline.periods import periods_between
-    from pipeline.sql_runner import materialize, materialize_windows
-
     raw = Raw(conn)
     _membership_data(raw)
     _thread_data(raw)
@@ -392,6 +390,39 @@ def test_period_windows_built_in_one_call_as_one_call_per_period(conn):
     assert meta["columns"] == rows(conn, "select column_name, column_type from (describe marts.kpis_weekly)")
     with pytest.raises(ValueError, match="no window"):
         materialize_windows(conn, spec.model, [], fragments=fragments)
+
+
+def test_period_windows_after_the_first_are_replaced_two_at_a_time(conn, monkeypatch):
+    """The windows after the first run in two lanes (a second connection on a thread): the
+    rebuilt table equals the one built window by window, and both lanes took windows."""
+    import threading
+    import time
+
+    from pipeline import sql_runner
+
+    raw = Raw(conn)
+    _membership_data(raw)
+    _thread_data(raw)
+    build(conn, D(2024, 12, 20), D(2025, 7, 25))
+    expected = sorted(conn.execute("select * from marts.kpis_weekly").fetchall(), key=repr)
+    spec = next(s for s in MODELS if s.relation == "marts.kpis_weekly")
+    extra, fragments = model_inputs("Asia/Shanghai")
+    weeks = periods_between("weekly", D(2025, 1, 6), D(2025, 3, 16))
+    assert len(weeks) == 10
+    threads = []
+    replace = sql_runner._replace_window
+
+    def spy(*args):
+        threads.append(threading.get_ident())
+        time.sleep(0.02)                    # long enough for the second lane to take windows too
+        return replace(*args)
+
+    monkeypatch.setattr(sql_runner, "_replace_window", spy)
+    meta = materialize_windows(conn, spec.model, period_windows("weekly", weeks, extra), fragments=fragments)
+    assert len(threads) == 10 and len(set(threads)) == 2
+    assert sorted(conn.execute("select * from marts.kpis_weekly").fetchall(), key=repr) == expected
+    assert meta["window_rows"] == rows(conn, "select count(*) from marts.kpis_weekly "
+                                             "where period_start >= '2025-01-06' and period_start < '2025-03-17'")[0][0]
 
 
 # DuckDB 2.0.0 lost a window created and filled in one transaction (>= 122,880 rows):

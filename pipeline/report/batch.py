@@ -26,6 +26,7 @@ and sections.json already written (documents.py), so its workers need no warehou
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import itertools
 import multiprocessing
@@ -89,6 +90,11 @@ def _start_warm_worker(warehouse: str, memory_limit: str, temp_root: str, thread
     from pipeline.report.sections._text import tokenizer
 
     tokenizer()                       # the segmenter's dictionary (jieba's)
+    # What is loaded now lives as long as the worker: kept out of every later garbage
+    # collection, which then scans only what the reports make (16 weekly reports of the
+    # benchmark's year: 39.2 -> 37.8 s, ~3.5 %, every one of five alternated pairs faster).
+    gc.collect()
+    gc.freeze()
 
 
 def _ready() -> None:
