@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from pipeline.warehouse import table_exists
+from pipeline.warehouse import side_by_side, table_exists
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _ONE_DAY = timedelta(days=1)
@@ -169,12 +168,12 @@ def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, window
 
 
 def _replace_in_two_lanes(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql: str, windows: list[Window]) -> int:
-    """Replace ``windows`` two at a time: this connection and a second one (a cursor, with a
-    thread of its own) each take the next window until none is left. A period's query is small
-    (~0.2 s for a week of ``marts.kpis_weekly``) and keeps ~1.5 of two cores busy, so two of
-    them side by side use both. Each window is its own transaction touching only its own rows;
-    DuckDB's concurrent appends and deletes of different rows never conflict. After a failure
-    neither lane starts another window. Returns the rows inserted."""
+    """Replace ``windows`` two at a time: this connection and a second one
+    (:func:`pipeline.warehouse.side_by_side`) each take the next window until none is left. A
+    period's query is small (~0.2 s for a week of ``marts.kpis_weekly``) and keeps ~1.5 of two
+    cores busy, so two of them side by side use both. Each window is its own transaction
+    touching only its own rows; DuckDB's concurrent appends and deletes of different rows never
+    conflict. After a failure neither lane starts another window. Returns the rows inserted."""
     pending = iter(windows)
     lock = threading.Lock()
     failed = threading.Event()
@@ -193,14 +192,7 @@ def _replace_in_two_lanes(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql:
                 raise
         return rows
 
-    side = conn.cursor()
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            other = pool.submit(lane, side)
-            mine = lane(conn)          # on an error here, leaving the block still waits for the other lane
-            return mine + other.result()
-    finally:
-        side.close()
+    return sum(side_by_side(conn, lane, lane))
 
 
 def _window_params(window: Window) -> dict:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def connection_config(memory_limit: str = "2GB", threads: int = 2, temp_dir: str | None = None) -> dict:
@@ -49,6 +55,24 @@ def connect(path: str | Path, read_only: bool = False, **kwargs) -> duckdb.DuckD
     # being loaded was recorded as unreadable)
     Path(kwargs["temp_dir"]).parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only, config=connection_config(**kwargs))
+
+
+def side_by_side(conn: duckdb.DuckDBPyConnection, here: Callable[[duckdb.DuckDBPyConnection], A],
+                 beside: Callable[[duckdb.DuckDBPyConnection], B]) -> tuple[A, B]:
+    """Run ``here(conn)`` while ``beside`` runs on a second connection to the same database (a
+    cursor of ``conn``) in a thread of its own; return both results once both have ended.
+
+    DuckDB runs the two connections' statements at once (each its own transactions; appends of
+    two transactions never conflict). An error of either is raised only after the other has
+    ended, so nothing is left writing behind it; the second connection is closed."""
+    side = conn.cursor()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(beside, side)
+            mine = here(conn)          # on an error here, leaving the block still waits for the other
+            return mine, other.result()
+    finally:
+        side.close()
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -35,6 +35,7 @@ from pipeline.config import CommunityConfig, SourceConfig
 from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_case_sql
 from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
 from pipeline.sql_runner import bind
+from pipeline.warehouse import side_by_side
 
 ENTITIES = tuple(CANDIDATE_COLUMNS)
 PENDING_FILE_ID = "(content hash pending)"   # candidate rows' file_id while the hash is computed
@@ -127,13 +128,12 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     """Load every new export unit of ``source`` into ``raw.*``. Idempotent.
 
     Units load in two lanes when the source has both kinds: units over
-    :data:`SMALL_UNIT_BYTES` in this thread, the small ones on a second thread with a connection
-    of its own. A big export keeps ~1.5 of two cores busy (parsing, writing), while a small one
-    (a DiscordChatExporter thread file) is ~40 statements over a few rows on one core (~70 ms;
-    178 of them in the benchmark's year), so the small ones fill the idle core instead of
-    following the big ones. Each lane loads its units in order, each unit in its own transaction
-    as before; appends of two transactions never conflict in DuckDB, and every unit touches only
-    its own rows. ``file_seq`` (which export is newer: staging's tie-break) is given in the
+    :data:`SMALL_UNIT_BYTES` on this connection, the small ones on a second one beside them
+    (:func:`pipeline.warehouse.side_by_side`). A big export keeps ~1.5 of two cores busy
+    (parsing, writing), while a small one (a DiscordChatExporter thread file) is ~40 statements
+    over a few rows on one core (~70 ms; 178 of them in the benchmark's year), so the small ones
+    fill the idle core instead of following the big ones. Each lane loads its units in order,
+    each unit in its own transaction as before; every unit touches only its own rows. ``file_seq`` (which export is newer: staging's tie-break) is given in the
     order of the units before either lane starts, so it does not depend on which lane finishes
     first. Two units with the same content have the same size, so they are in the same lane,
     where the second is skipped exactly as when the units loaded one after another.
@@ -165,14 +165,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
             outcomes[i] = _load_new_unit(lane_conn, config, source, adapter, unit, rel, file_id, unit_seq, now)
 
     if big and small:
-        side = conn.cursor()
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                small_lane = pool.submit(load_lane, side, small)
-                load_lane(conn, big)        # on an error here, leaving the block still waits for the small lane
-                small_lane.result()
-        finally:
-            side.close()
+        side_by_side(conn, lambda c: load_lane(c, big), lambda c: load_lane(c, small))
     else:
         load_lane(conn, big or small)
     result.units = [u for u in outcomes if u is not None]
