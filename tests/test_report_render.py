@@ -689,3 +689,32 @@ def test_small_multiples_are_laid_out_by_the_renderer_that_draws_them(tmp_path, 
     # tight_layout moved the left margin from matplotlib's default (0.125 of the width) to fit the labels
     assert laid_out and abs(left - matplotlib.rcParams["figure.subplot.left"]) > 0.005
     _assert_same_pictures(pairs, tmp_path)
+
+
+def test_charts_drawn_with_shared_text_work_are_the_charts_drawn_alone(warehouse_conn, base_config, tmp_path,
+                                                                        monkeypatch):
+    """Every chart of a process shares what its renderer learns about text (chart_text.py: font
+    files, line metrics, string sizes, glyph layouts and outlines). A report drawn after another
+    (the caches full of the same strings) must write the very charts drawn with nothing shared."""
+    from pipeline.report import chart_text
+
+    config = replace(base_config, language="zh")
+    with monkeypatch.context() as alone:
+        alone.setattr(charts, "share_text_work", lambda svg_renderer, dpi: None)
+        reference = render_report(warehouse_conn, config, MONTH, tmp_path / "alone", check_results=CHECKS,
+                                  documents=False)
+    chart_text._BY_SETTING.clear()
+    render_report(warehouse_conn, config, WEEK, tmp_path / "warm", check_results=CHECKS, documents=False)
+    def hits() -> int:
+        return sum(caches.hits for caches in chart_text._BY_SETTING.values())
+
+    after_week = hits()
+    shared = render_report(warehouse_conn, config, MONTH, tmp_path / "shared", check_results=CHECKS,
+                           documents=False)
+    assert hits() > after_week + 100          # the month's charts reused the week's work
+    drawn = sorted(p.name for p in (tmp_path / "alone" / "charts").glob("*.svg"))
+    assert len(drawn) >= 5
+    for name in drawn:
+        assert ((tmp_path / "shared" / "charts" / name).read_bytes()
+                == (tmp_path / "alone" / "charts" / name).read_bytes()), name
+    assert shared["html"].read_bytes() == reference["html"].read_bytes()

@@ -6,7 +6,9 @@ This module owns chart drawing. Decisions:
 - ``svg.hashsalt`` fixed and no metadata (no date): the same data gives byte-identical SVG;
 - ``text.parse_math = False``: member text such as ``$5 $10`` is never read as mathtext;
 - every element id is prefixed with the chart name, so several charts inlined in one HTML
-  page never share an id (glyph ids such as ``NotoSansCJKsc-Regular-12`` would otherwise clash).
+  page never share an id (glyph ids such as ``NotoSansCJKsc-Regular-12`` would otherwise clash);
+- what the SVG renderer learns about text (fonts, sizes, glyphs) is kept for every chart the
+  process draws (chart_text.py): text is most of a chart's cost and the strings repeat.
 
 Each ``*_chart`` function returns a :class:`Chart` or None when it has no data to draw.
 """
@@ -29,6 +31,7 @@ from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.colors import BoundaryNorm, Normalize, to_hex  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from pipeline.report.chart_text import share_text_work  # noqa: E402
 from pipeline.report.i18n import Formatter  # noqa: E402
 
 RC = {
@@ -100,8 +103,9 @@ def _cropped_svg(fig, tight_layout: bool = False) -> str:
     width, height = fig.get_size_inches()
     fig.dpi = 72                         # as FigureCanvasSVG.print_svg: SVG units are points
     try:
-        renderer = MixedModeRenderer(fig, width, height, dpi,
-                                     RendererSVG(width * 72, height * 72, out, image_dpi=dpi, metadata=_NO_METADATA))
+        svg_renderer = RendererSVG(width * 72, height * 72, out, image_dpi=dpi, metadata=_NO_METADATA)
+        share_text_work(svg_renderer, fig.dpi)      # text measured and shaped once per process
+        renderer = MixedModeRenderer(fig, width, height, dpi, svg_renderer)
         if tight_layout:
             fig.canvas.get_renderer = lambda: renderer     # what Figure.tight_layout measures with
             try:
