@@ -619,6 +619,26 @@ def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
     assert not (tmp_path / "spill" / f"report-worker-{pid}").exists()   # removed at exit
 
 
+def test_a_warm_report_worker_exits_quietly(tmp_path):
+    """A shared worker keeps its warm-up out of the garbage collector (gc.freeze); at exit it must
+    not: frozen, DuckDB's binding objects outlived the binding, and every run using the workers
+    ended with nanobind's ~60 lines of "leaked instances / types / functions"."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    warehouse.connect(path).close()
+    probe = (
+        "import gc; from pipeline.report import batch; "
+        f"batch._start_warm_worker({str(path)!r}, '300MB', {str(tmp_path / 'spill')!r}, 1); "
+        "assert gc.get_freeze_count() > 50_000; "
+        "print(batch._connection().execute('select 42').fetchone()[0])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip().splitlines()[-1] == "42"
+    assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr[:500]
+
+
 def _drawn_twice(monkeypatch):
     """Make every chart also go through matplotlib's own ``savefig(bbox_inches="tight")``:
     returns the list of (reference SVG, our SVG, laid out with tight_layout, subplot left margin)."""
