@@ -270,7 +270,8 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 def validation_seconds(dagster_home: Path, since: float) -> dict:
-    """Seconds spent in asset-check steps vs. all steps, for the runs started after ``since``.
+    """Seconds spent in asset-check steps vs. all steps, for the runs started after ``since``,
+    and the slowest steps of all (where a run's time goes, from its Dagster event log).
 
     A check step is a step that emitted asset-check evaluations and no materialization.
     """
@@ -299,18 +300,21 @@ for record in inst.get_run_records():
         elif ev.event_type == T.ASSET_MATERIALIZATION:
             s["mat"] = True
 total = checks = 0.0
-slowest = []
+slowest, every = [], []
 for (run_id, key), s in steps.items():
     if s["start"] is None or s["end"] is None:
         continue
     d = s["end"] - s["start"]
     total += d
+    every.append((d, key))
     if s["check"] and not s["mat"]:
         checks += d
         slowest.append((d, key))
 slowest.sort(reverse=True)
-print("BENCH_JSON " + json.dumps({{"check_step_seconds": checks, "all_step_seconds": total,
-      "slowest_checks": [[k, round(d, 2)] for d, k in slowest[:8]]}}))
+every.sort(reverse=True)
+print("BENCH_JSON " + json.dumps({{"check_step_seconds": checks, "all_step_seconds": total, "steps": len(every),
+      "slowest_checks": [[k, round(d, 2)] for d, k in slowest[:8]],
+      "slowest_steps": [[k, round(d, 2)] for d, k in every[:12]]}}))
 """
     res = run_measured([PY, "-c", code], env={"DAGSTER_HOME": str(dagster_home)})
     return child_json(res["output"])
@@ -554,8 +558,9 @@ def phase_backfill(data: Path, work: Path, documents: str = "latest") -> dict:
             "pdfs": len(list((project / "reports").rglob("report.pdf"))),
             "validation_seconds": round(val["check_step_seconds"], 1),
             "validation_share": round(val["check_step_seconds"] / res["wall_s"], 3),
-            "slowest_checks": val["slowest_checks"], "machine": m.info,
-            "warehouse_gb": round((project / "data" / "warehouse.duckdb").stat().st_size / 1e9, 2),
+            "slowest_checks": val["slowest_checks"], "steps": val["steps"],
+            "step_seconds": round(val["all_step_seconds"], 1), "slowest_steps": val["slowest_steps"],
+            "machine": m.info, "warehouse_gb": round((project / "data" / "warehouse.duckdb").stat().st_size / 1e9, 2),
             "disk_settled_before_s": res["settle_s"], "inputs_read_before": warmed, **_failure(res)}
 
 
@@ -731,7 +736,9 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, docume
             runs.append({"wall_s": round(r["wall_s"], 2), "peak_rss_gib": round(r["peak_rss_bytes"] / GiB, 2),
                          "stages": stage_times(r["output"]), "history_messages": history["messages"],
                          "history_first_date": history["first"], "weekly_report_written": report.is_file(),
-                         "validation_seconds": round(val["check_step_seconds"], 2), "machine": m.info,
+                         "validation_seconds": round(val["check_step_seconds"], 2), "steps": val["steps"],
+                         "step_seconds": round(val["all_step_seconds"], 1), "slowest_steps": val["slowest_steps"],
+                         "machine": m.info,
                          "disk_settled_before_s": r["settle_s"], **_failure(r)})
             shutil.rmtree(project, ignore_errors=True)
         best = min(runs, key=lambda x: x["wall_s"])
@@ -858,6 +865,9 @@ def print_table(results: dict) -> None:
                   f"{'  FAILED: ' + r['error'] if r.get('failed') else ''}")
             for st in sorted(r["stages"], key=lambda x: -x["seconds"])[:5]:
                 print(f"      {st['seconds']:>6.1f} s  {st['stage'][:90]}")
+            if r.get("slowest_steps"):
+                print(f"      {r['steps']} Dagster steps, {r['step_seconds']} s in them; slowest: "
+                      + ", ".join(f"{key} {sec}" for key, sec in r["slowest_steps"][:6]))
         print(f"  year / month: {inc['year_vs_month']}")
     print("\nTargets (2 cores, 24 GiB):")
     for key, v in results.get("targets", {}).items():
