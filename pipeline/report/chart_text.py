@@ -23,6 +23,10 @@ size and scaled when drawn), so the drawing is the same; tests/test_report_rende
 charts drawn after others equal the same charts drawn with no shared state. The string caches are
 emptied when they pass ``MAX_STRINGS`` entries (member-written labels are unbounded in theory).
 Math text (``text.parse_math`` is off for the charts) is not cached.
+
+Relies on matplotlib internals (``RendererSVG._text2path``, ``TextToPath._get_font``,
+``fontManager._find_fonts_by_props``, the ``_get_font_height_metrics`` hook): matplotlib is pinned
+(requirements.lock), and that test fails if an upgrade changes what they compute.
 """
 
 from __future__ import annotations
