@@ -269,7 +269,7 @@ def copy_tree(src: Path, dst: Path) -> None:
     subprocess.run(["cp", "-a", "--reflink=auto", str(src), str(dst)], check=True)
 
 
-def validation_seconds(dagster_home: Path, since: float) -> dict:
+def step_profile(dagster_home: Path, since: float) -> dict:
     """Seconds spent in asset-check steps vs. all steps, for the runs started after ``since``,
     and the slowest steps of all (where a run's time goes, from its Dagster event log).
 
@@ -551,7 +551,7 @@ def phase_backfill(data: Path, work: Path, documents: str = "latest") -> dict:
     with Machine() as m:
         res = run_measured([CLI, "run", "--config", str(config), "--documents", documents], cwd=project,
                            log=work / "backfill.log")
-    val = validation_seconds(project / ".dagster", since)
+    val = step_profile(project / ".dagster", since)
     reports = list((project / "reports").rglob("report.html"))
     return {"wall_s": round(res["wall_s"], 1), "peak_rss_gib": round(res["peak_rss_bytes"] / GiB, 2),
             "stages": stage_times(res["output"]), "reports": len(reports), "documents": documents,
@@ -731,7 +731,7 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, docume
                 r = run_measured([CLI, "run", "--config", str(config), "--from", day.isoformat(),
                                   "--to", day.isoformat(), "--documents", documents], cwd=project,
                                  log=work / f"incremental_{label}.log")
-            val = validation_seconds(project / ".dagster", since)
+            val = step_profile(project / ".dagster", since)
             report = project / "reports" / "weekly" / week.isoformat() / "report.html"
             runs.append({"wall_s": round(r["wall_s"], 2), "peak_rss_gib": round(r["peak_rss_bytes"] / GiB, 2),
                          "stages": stage_times(r["output"]), "history_messages": history["messages"],

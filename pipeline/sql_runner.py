@@ -158,9 +158,10 @@ def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, window
         raise ValueError(f"{model.path}: no window to materialize")
     sql = expand(model.sql, fragments)
     conn.execute(f"create schema if not exists {model.schema}")
-    changes, widened = _prepare_table(conn, model, sql, _window_params(windows[0]))
+    first = _window_params(windows[0])
+    changes, widened = _prepare_table(conn, model, sql, first)
     # the first window alone: it carries the ALTERs, which no other transaction may overlap
-    window_rows = _replace_window(conn, model, sql, {**_window_params(windows[0]), **widened}, changes)
+    window_rows = _replace_window(conn, model, sql, {**first, **widened}, changes)
     if len(windows) > 1:
         window_rows += _replace_in_two_lanes(conn, model, sql, windows[1:])
     total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
