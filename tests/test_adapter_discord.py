@@ -421,7 +421,7 @@ def test_hash_computed_during_the_load_same_content_elsewhere_is_skipped(tmp_pat
     """A new unit is hashed while it loads: its rows get the real content hash, the same
     content under another name is skipped after its read (nothing added), and a unit that
     fails to parse is recorded under its hash too."""
-    import hashlib
+    import blake3
 
     from pipeline.ingest.loader import PENDING_FILE_ID
     landing = _project(tmp_path)
@@ -431,7 +431,7 @@ def test_hash_computed_during_the_load_same_content_elsewhere_is_skipped(tmp_pat
     _, conn, result = _ingest(tmp_path)
     assert [(u.file_path, u.status) for u in result.units] == [
         ("a.json", "loaded"), ("b_same_content.json", "skipped"), ("c_truncated.json", "failed")]
-    sha = {name: hashlib.sha256((landing / name).read_bytes()).hexdigest()
+    sha = {name: "blake3:" + blake3.blake3((landing / name).read_bytes()).hexdigest()
            for name in ("a.json", "c_truncated.json")}
     n = len(_load_json(ZULIP_GENERAL)["messages"])
     assert _rows(conn, "select file_id, file_path, count(*) from raw.messages group by all") == [
@@ -446,6 +446,31 @@ def test_hash_computed_during_the_load_same_content_elsewhere_is_skipped(tmp_pat
     # a second run reads nothing again: every hash is remembered
     _, conn2, again = _ingest(tmp_path, conn)
     assert [u.status for u in again.units] == ["skipped", "skipped", "failed"]
+
+
+def test_a_warehouse_with_sha256_ids_keeps_them(tmp_path):
+    """A warehouse whose ledger holds sha256 ids (made before BLAKE3 ids) goes on hashing with
+    sha256: the same content under a new name is still recognised and adds nothing, and a
+    new export gets a sha256 id too. A new warehouse uses BLAKE3 ids."""
+    import hashlib
+
+    landing = _project(tmp_path)
+    shutil.copy(ZULIP_GENERAL, landing / "a.json")
+    _, conn, _ = _ingest(tmp_path)
+    assert _rows(conn, "select file_id like 'blake3:%' from raw.files") == [(True,)]
+    # the ledger of a warehouse from before: the same rows under the sha256 id
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (ZULIP_GENERAL, ZULIP_PART2)}
+    for table in ("files", "file_hashes", "messages", "users", "reactions", "membership_events", "quarantine"):
+        conn.execute(f"update raw.{table} set file_id = $f", {"f": sha[ZULIP_GENERAL.name]})
+    messages = _rows(conn, "select count(*) from raw.messages")
+    shutil.copy(ZULIP_GENERAL, landing / "a_renamed.json")
+    shutil.copy(ZULIP_PART2, landing / "b.json")
+    _, conn, result = _ingest(tmp_path, conn)
+    assert [(u.file_path, u.status) for u in result.units] == [
+        ("a.json", "skipped"), ("a_renamed.json", "skipped"), ("b.json", "loaded")]
+    assert _rows(conn, "select file_path, file_id from raw.files order by file_path") == [
+        ("a.json", sha[ZULIP_GENERAL.name]), ("b.json", sha[ZULIP_PART2.name])]
+    assert _rows(conn, "select count(*) from raw.messages where file_path = 'a.json'") == messages
 
 
 def test_small_units_load_beside_the_big_ones_with_the_same_result(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ from pipeline.ingest.inputs_schema import INPUT_RAW_DDL
 _PROVENANCE = """
     source VARCHAR,            -- the config source name, e.g. slack_main
     platform VARCHAR,          -- slack | discord | telegram | canonical
-    file_id VARCHAR,           -- sha256 of the export unit (ledger key in raw.files)
+    file_id VARCHAR,           -- content hash of the export unit (ledger key in raw.files)
     file_path VARCHAR,         -- path of the export relative to the source folder
     file_seq BIGINT,           -- ingest order of the export: higher = loaded later = newer
     location VARCHAR           -- place inside the export, e.g. 'messages[12]' or 'general/2024-01-02.json[3]'
@@ -109,7 +109,8 @@ RAW_DDL = [
     "create schema if not exists raw",
     """
     create table if not exists raw.files (
-        file_id VARCHAR,          -- sha256 of the export's bytes (a Slack folder: of all its files)
+        file_id VARCHAR,          -- 'blake3:' + BLAKE3 of the export's bytes (a Slack folder: of all its
+                                  -- files); plain sha256 hex in warehouses from before (loader.py)
         source VARCHAR,
         platform VARCHAR,
         file_path VARCHAR,        -- relative to the source folder
