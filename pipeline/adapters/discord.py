@@ -231,7 +231,7 @@ def _reactions_and_users(ctx: LoadContext, conn, prov: str, params: dict) -> Non
                null as raw_time, null as reacted_at
         from (select i, j, message_id, r, unnest(r.users) as u from _dce_reactions where len(r.users) > 0)
         where u.id is not null
-        union all
+        union all by name
         select {prov}, 'messages[' || i || '].reactions[' || j || ']' as location,
                message_id, null as reactor_id, {reaction} as reaction,
                try_cast(r.count as bigint) - known as reaction_count,

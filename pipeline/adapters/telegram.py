@@ -366,7 +366,7 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
         conn.execute("insert into _tg_names values ($n, $u, -1 - $k, 'personal_information', -1 - $k)",
                      {"n": name, "u": user_id, "k": k})
 
-    _insert_reactions(ctx, prov, params)
+    _defer_reactions(ctx, prov, params)
     _insert_membership(ctx, prov, params, sent_at)
 
     # Users: everyone the export names with an id, plus unresolved member names.
@@ -386,14 +386,14 @@ def _fill_candidates(ctx: LoadContext, extra_names: list[tuple[str, str]]) -> No
     """, params)
 
 
-def _insert_reactions(ctx: LoadContext, prov: str, params: dict) -> None:
-    conn = ctx.conn
+def _defer_reactions(ctx: LoadContext, prov: str, params: dict) -> None:
     reaction = ("case r.type when 'emoji' then r.emoji "
                 "when 'custom_emoji' then 'custom_emoji:' || coalesce(r.document_id, '?') "
                 "when 'paid' then 'paid' else coalesce(r.emoji, r.type) end")
     message_id = "case when id is null or trim(id) = '' then null else chat_id || ':' || id end"
-    run(conn, f"""
-        insert into _in_reactions by name
+    # The candidates: a query the loader runs when it moves them (no candidate copy, as for the
+    # messages): one row per listed (recent) reactor, plus one with reactor NULL for the rest.
+    ctx.defer_candidates("reactions", f"""
         select {prov}, loc || '.reactions[' || j || '].recent[' || k || ']' as location,
                {message_id} as message_id,
                {norm_id_sql('rr.from_id')} as reactor_id, reaction, 1 as reaction_count,
@@ -404,9 +404,7 @@ def _insert_reactions(ctx: LoadContext, prov: str, params: dict) -> None:
         from (select chat_id, id, loc, j, {reaction} as reaction,
                      unnest(r.recent) as rr, generate_subscripts(r.recent, 1) - 1 as k
               from _tg_reactions where len(r.recent) > 0)
-    """, params)
-    run(conn, f"""
-        insert into _in_reactions by name
+        union all by name
         select {prov}, loc || '.reactions[' || j || ']' as location, {message_id} as message_id,
                null as reactor_id, {reaction} as reaction,
                try_cast(r.count as bigint) - coalesce(len(r.recent), 0) as reaction_count,
