@@ -288,3 +288,33 @@ def test_no_report_workers_when_no_period_is_over(project, monkeypatch, capsys):
     assert spawned == []
     assert "marts.kpis_weekly" not in out and "reports [" not in out
     assert "staging.messages" in out                        # the days were modelled
+
+
+def test_the_raw_stage_runs_with_the_warehouse_held_once_it_exists(tmp_path, monkeypatch):
+    """The first run creates the warehouse in its raw stage, which runs without it held (a first
+    backfill's big loads); a later run's raw stage finds it and runs with it held open, like the
+    model stages (its steps share one DuckDB instance instead of each opening the file)."""
+    import assets.raw
+    from pipeline import runner
+
+    holders = []
+
+    class Recording(runner.WarehouseHeldOpen):
+        def __init__(self, config):
+            super().__init__(config)
+            holders.append(self)
+
+    held_while_loading = []
+    load = assets.raw.ingest_source
+
+    def recording_load(conn, config, source, *args, **kwargs):
+        held_while_loading.append(holders[-1].conn is not None)
+        return load(conn, config, source, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "WarehouseHeldOpen", Recording)
+    monkeypatch.setattr(assets.raw, "ingest_source", recording_load)
+    config = write_project(tmp_path)
+    assert main(["run", "--config", str(config)]) == 0
+    assert main(["run", "--config", str(config)]) == 0
+    assert held_while_loading == [False, True]
+    assert holders[-1].conn is None             # closed again before the reports
