@@ -523,3 +523,38 @@ def test_small_units_load_beside_the_big_ones_with_the_same_result(tmp_path, mon
     assert small and len(small) < len(threads)
     assert {threads[rel] for rel in small}.isdisjoint({threads[rel] for rel in set(threads) - small})
     conn.close()
+
+
+def test_a_unit_is_hashed_again_only_when_its_size_or_time_changed(tmp_path, monkeypatch):
+    """The ledger remembers each unit's hash with its size and modification time: an unchanged
+    unit is skipped without being read, a touched one is read and hashed again (and skipped: the
+    same content), and a replaced one is hashed again and replaces the older version's rows."""
+    import os
+
+    from pipeline.ingest import loader
+
+    hashed = []
+    content_hash = loader.content_hash
+    monkeypatch.setattr(loader, "content_hash", lambda path, *a: hashed.append(path.name) or content_hash(path, *a))
+    landing = _project(tmp_path)
+    shutil.copy(ZULIP_GENERAL, landing / "a.json")
+    shutil.copy(DCEF_GENERAL, landing / "b.json")
+    _, conn, first = _ingest(tmp_path)
+    assert [u.status for u in first.units] == ["loaded", "loaded"] and sorted(hashed) == ["a.json", "b.json"]
+
+    hashed.clear()
+    _, conn, again = _ingest(tmp_path, conn)
+    assert [u.status for u in again.units] == ["skipped", "skipped"] and hashed == []
+
+    stamp = (landing / "a.json").stat().st_mtime + 60
+    os.utime(landing / "a.json", (stamp, stamp))
+    _, conn, touched = _ingest(tmp_path, conn)
+    assert [u.status for u in touched.units] == ["skipped", "skipped"] and hashed == ["a.json"]
+
+    hashed.clear()
+    shutil.copy(ZULIP_PART2, landing / "b.json")
+    _, conn, replaced = _ingest(tmp_path, conn)
+    assert [u.status for u in replaced.units] == ["skipped", "loaded"] and hashed == ["b.json"]
+    n = len(_load_json(ZULIP_PART2)["messages"])
+    assert _rows(conn, "select count(*) from raw.messages where file_path = 'b.json'") == [(n,)]
+    assert _rows(conn, "select count(*) from raw.files") == [(2,)]
