@@ -157,7 +157,7 @@ def load_export(ctx: LoadContext) -> None:
     # i = the message's index in the file's messages array (for locations).
     conn.execute(f"create or replace temp view _dce_messages as select rowid as i, * from {loc.table}")
     _defer_messages(ctx, prov, params)
-    _reactions_and_users(ctx, conn, prov, params)
+    _reactions_and_users(ctx, prov, params)
     _insert_membership(conn, prov, params)
 
 
@@ -212,7 +212,8 @@ def _defer_messages(ctx: LoadContext, prov: str, params: dict) -> None:
     """, params)
 
 
-def _reactions_and_users(ctx: LoadContext, conn, prov: str, params: dict) -> None:
+def _reactions_and_users(ctx: LoadContext, prov: str, params: dict) -> None:
+    conn = ctx.conn
     run(conn, """
         create or replace temp table _dce_reactions as
         select i, message_id, r, j,

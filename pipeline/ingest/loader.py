@@ -209,7 +209,7 @@ def _load_new_unit(conn, config: CommunityConfig, source: SourceConfig, adapter,
     (then it is hashed with ``algorithm``, see :func:`hash_algorithm`)."""
     if file_id is None:
         # A new or changed unit: its hash (a full read, ~0.3 s per GB) is computed on a
-        # thread while the adapter reads the same file (DuckDB and hashlib both release
+        # thread while the adapter reads the same file (DuckDB and the hash both release
         # the GIL); the unit is skipped after all if that content was loaded before.
         with ThreadPoolExecutor(1) as pool:
             return _load_unit(conn, config, source, adapter, unit, rel, pool.submit(content_hash, unit, algorithm),
