@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import math
 import re
 from dataclasses import replace
@@ -620,9 +621,10 @@ def test_report_workers_share_the_memory_limit_and_spill_apart(tmp_path):
 
 
 def test_a_warm_report_worker_exits_quietly(tmp_path):
-    """A shared worker keeps its warm-up out of the garbage collector (gc.freeze); at exit it must
-    not: frozen, DuckDB's binding objects outlived the binding, and every run using the workers
-    ended with nanobind's ~60 lines of "leaked instances / types / functions"."""
+    """A shared worker keeps its warm-up out of the garbage collector (gc.freeze) and ends without
+    the interpreter's teardown: its output is flushed, it exits with 0, and nanobind has nothing
+    to report (torn down with the warm-up frozen, DuckDB's binding objects outlived the binding,
+    and every run using the workers ended with ~60 lines of "leaked instances / types / functions")."""
     import subprocess
     import sys
 
@@ -633,8 +635,10 @@ def test_a_warm_report_worker_exits_quietly(tmp_path):
         f"batch._start_warm_worker({str(path)!r}, '300MB', {str(tmp_path / 'spill')!r}, 1); "
         "assert gc.get_freeze_count() > 50_000; "
         "print(batch._connection().execute('select 42').fetchone()[0])")
+    # buffered output, as a worker's is (PYTHONUNBUFFERED would hide a missing flush)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=Path(__file__).resolve().parents[1], env=env)
     assert done.stdout.strip().splitlines()[-1] == "42"
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr[:500]
 
