@@ -159,9 +159,9 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     (parsing, writing), while a small one (a DiscordChatExporter thread file) is ~40 statements
     over a few rows on one core (~70 ms; 178 of them in the benchmark's year), so the small ones
     fill the idle core instead of following the big ones. Each lane loads its units in order,
-    each unit in its own transaction as before; every unit touches only its own rows. ``file_seq`` (which export is newer: staging's tie-break) is given in the
-    order of the units before either lane starts, so it does not depend on which lane finishes
-    first. Two units with the same content have the same size, so they are in the same lane,
+    each unit in its own transaction as before; every unit touches only its own rows.
+    ``file_seq`` (which export is newer: staging's tie-break) is given in the order of the units
+    before either lane starts, so it does not depend on which lane finishes first. Two units with the same content have the same size, so they are in the same lane,
     where the second is skipped exactly as when the units loaded one after another.
     """
     now = now or datetime.now(timezone.utc)
@@ -204,7 +204,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
 
 
 def _load_new_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,
-                   file_id: str | None, seq: int, now: datetime, algorithm: str = "blake3") -> UnitResult:
+                   file_id: str | None, seq: int, now: datetime, algorithm: str) -> UnitResult:
     """Load a unit not known to be loaded: ``file_id`` is its remembered content hash or None
     (then it is hashed with ``algorithm``, see :func:`hash_algorithm`)."""
     if file_id is None:

@@ -30,10 +30,12 @@ import functools
 import gc
 import heapq
 import itertools
+import logging
 import multiprocessing
 import os
 import re
 import shutil
+import sys
 import threading
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from pathlib import Path
@@ -108,9 +110,6 @@ def _exit_without_teardown() -> None:
     warm-up DuckDB's binding objects outlived the binding: nanobind printed ~60 lines of
     "leaked instances / types / functions". The exit code is 0: the pool reads none from a
     worker it shut down (a worker that dies earlier never gets here)."""
-    import logging
-    import sys
-
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
