@@ -41,6 +41,22 @@ telemetry:
   enabled: false
 concurrency:
   pools:
+    default_limit: 1          # pool "duckdb": one writing run at a time on the warehouse file
+    granularity: run          # a DuckDB file has one writing process: queue whole runs, not steps
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: "dagster/backfill"
+        limit: 1
+"""
+
+# What earlier versions wrote (pool slots claimed step by step); replaced when found unedited.
+_DAGSTER_YAML_STEP_POOLS = """\
+# Dagster instance of this community project (written by community-report).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
     default_limit: 1          # pool "duckdb": one writer at a time on the warehouse file
   runs:
     max_concurrent_runs: 4
@@ -64,7 +80,7 @@ def prepare_dagster_home(config: CommunityConfig) -> Path:
     home = config.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     yaml_path = home / "dagster.yaml"
-    if not yaml_path.exists():
+    if not yaml_path.exists() or yaml_path.read_text(encoding="utf-8") == _DAGSTER_YAML_STEP_POOLS:
         yaml_path.write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -171,6 +187,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
 
     def execute(defs: dg.Definitions, keys: list[dg.AssetKey], tags: dict | None = None, label: str = ""):
         graph_assets = list(defs.assets) + list(defs.asset_checks or [])
+        _wait_for_other_writers(instance, log)
         t0 = time.monotonic()
         result = dg.materialize(graph_assets, selection=keys, instance=instance, resources=defs.resources,
                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -363,6 +380,35 @@ def _release_interrupted_runs(instance: dg.DagsterInstance, log) -> None:
         instance.report_run_failed(run)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         log(f"  (marked interrupted run {run.run_id[:8]} as failed)")
+
+
+WRITER_POOL = "duckdb"          # the pool of every asset and check that writes the warehouse
+
+
+def _wait_for_other_writers(instance: dg.DagsterInstance, log, poll_seconds: float = 2.0) -> None:
+    """Wait while a run of another process that writes the warehouse (pool ``duckdb``) is in
+    progress, e.g. one launched from the Dagster UI or by its daemon.
+
+    The instance enforces the pool per run (``granularity: run`` in DAGSTER_YAML): the daemon
+    keeps a queued run waiting while one of the runner's runs is in progress, but the runner's
+    runs execute in this process without the queue, so the runner waits for theirs itself,
+    before each stage. Per step, as before, every step claimed and freed the slot (~8 SQLite
+    statements, ~1 s of a daily update's ~100 steps), and it protected little: another process
+    cannot open the warehouse while the runner holds it open (WarehouseHeldOpen)."""
+    announced: set[str] = set()
+    while True:
+        others = [run for run in instance.get_runs(filters=dg.RunsFilter(statuses=[
+                      dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
+                  if run.tags.get(PID_TAG) != str(os.getpid()) and run.run_op_concurrency is not None
+                  and WRITER_POOL in (run.run_op_concurrency.all_pools or ())]
+        if not others:
+            return
+        for run in others:
+            if run.run_id not in announced:
+                announced.add(run.run_id)
+                log(f"  (waiting for run {run.run_id[:8]} of another process to finish: it writes the warehouse; "
+                    "see the Dagster UI)")
+        time.sleep(poll_seconds)
 
 
 def _alive(pid: int) -> bool:

@@ -201,6 +201,8 @@ def test_one_run_per_partitioning_on_the_daily_path(project):
     by_grain = {g: {m.relation.replace(".", "/") for m in MODELS if m.grain == g} for g in ("daily", "weekly", "monthly")}
     unpartitioned = {m.relation.replace(".", "/") for m in MODELS if m.grain is None}
     assert len(runs) == 7 and all(r.is_success for r in runs)
+    # each carries the pool the daemon counts to queue a UI run behind it (granularity run)
+    assert all("duckdb" in (r.run_op_concurrency.all_pools or ()) for r in runs)
     assert selections[0] == {"raw/forum", "raw/business_inputs"} and ranges[0] == (None, None)
     assert selections[1] == by_grain["daily"] | unpartitioned - {"marts/goals_attainment",
                                                                  "marts/competitors_comparison"}
