@@ -4,14 +4,15 @@ One unpartitioned asset ``raw/business_inputs`` (group ``raw_business_inputs``):
 loads each input file present (``<name>.csv`` or ``<name>.xlsx``) into ``raw.input_<name>``,
 replacing what was loaded before (the files are small and edited in place); rule breakers go
 to ``raw.quarantine`` (entity ``input:<name>``); ``raw.input_files`` is the ledger. A missing
-file is an absent input, not an error.
+file is an absent input, not an error. Its Dagster data version is a digest of that ledger, so
+a run can leave the models of unchanged inputs as they are (``pipeline/unchanged.py``).
 """
 
 
 import dagster as dg
 
 from pipeline.config import CommunityConfig
-from pipeline.ingest.inputs import ingest_business_inputs
+from pipeline.ingest.inputs import ingest_business_inputs, inputs_version
 from pipeline.ingest.inputs_schema import INPUT_NAMES, SOURCE
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 
@@ -38,6 +39,7 @@ def build_business_inputs_asset() -> dg.AssetsDefinition:
         config: CommunityConfig = community.load()
         with warehouse.get_connection() as conn:
             results = ingest_business_inputs(conn, config.business_inputs, config.timezone)
+            version = inputs_version(conn)
             ledger = conn.execute(
                 """select input, status, coalesce(file_path, '') as file_path, coalesce(encoding, '') as encoding,
                           rows_read, rows_loaded, rows_quarantined, coalesce(error, '') as error
@@ -46,7 +48,8 @@ def build_business_inputs_asset() -> dg.AssetsDefinition:
             if r.status == "failed":
                 context.log.error(r.error)
         present = [r for r in results if r.status != "absent"]
-        return dg.MaterializeResult(metadata={
+        # the version lets a run leave the models of unchanged inputs as they are (pipeline/unchanged.py)
+        return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata={
             "dagster/row_count": sum(r.rows_loaded for r in results),
             "business_inputs_folder": str(config.business_inputs) if config.business_inputs else "(not configured)",
             "inputs_present": len(present),

@@ -12,7 +12,8 @@ from datetime import timedelta
 import dagster as dg
 
 from pipeline.build import model_inputs, period_windows
-from pipeline.model_registry import MODELS, ModelSpec
+from assets.business_inputs import BUSINESS_INPUTS_KEY
+from pipeline.model_registry import INPUT_ONLY_MODELS, INPUTS, MODELS, ModelSpec
 from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
 from pipeline.resources import CommunityConfigResource, WarehouseResource
@@ -31,6 +32,9 @@ def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
     for dep in spec.dep_specs():
         if dep.relation == "raw":
             deps += [dg.AssetDep(k) for k in raw_keys]
+            continue
+        if dep.relation == INPUTS:
+            deps.append(dg.AssetDep(BUSINESS_INPUTS_KEY))
             continue
         upstream = by_relation[dep.relation]
         mapping = None
@@ -60,6 +64,9 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         automation_condition=dg.AutomationCondition.eager(),
+        # versions only where a run may skip the model (pipeline/unchanged.py): with a code version
+        # and its inputs' data versions, Dagster records what each materialization was made from
+        code_version=spec.code_version if spec.relation in INPUT_ONLY_MODELS else None,
         metadata={"sql_path": dg.MetadataValue.path(str(SQL_DIR / spec.path))},
         pool="duckdb",
     )

@@ -704,10 +704,10 @@ def phase_incremental(data: Path, work: Path, day: date, repeat: int = 1, docume
             project = work / f"inc_{label}"
             shutil.rmtree(project, ignore_errors=True)
             project.mkdir(parents=True)
-            # the warehouse and reports of the year; a fresh Dagster instance (the year's run
-            # history does not change the work, and a copy taken while the backfill still runs
-            # would hold its pool slot)
-            for sub in ("data", "reports"):
+            # the warehouse, reports and Dagster instance of the year, as the day before left
+            # them: the run history says which models of the business inputs are up to date
+            # (pipeline/unchanged.py), as yesterday's run would have
+            for sub in ("data", "reports", ".dagster"):
                 copy_tree(year / sub, project / sub)
             shutil.rmtree(project / "data" / ".duckdb_tmp", ignore_errors=True)
             hardlink_tree(data / "data" / "landing", project / "landing")

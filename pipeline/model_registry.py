@@ -8,17 +8,24 @@ Grains: ``daily`` models are partitioned by local date (``time_column``); ``week
 ``monthly`` by ISO week / calendar month (``time_column`` = the period start date);
 ``None`` = unpartitioned, rebuilt whole.
 
-``deps`` name upstream relations (``schema.table``) or ``raw`` (every raw asset: one per source
-plus ``raw/business_inputs``, the team's spreadsheets).
+``deps`` name upstream relations (``schema.table``), ``raw`` (every raw asset: one per source
+plus ``raw/business_inputs``) or ``raw.business_inputs`` (that asset alone: the team's
+spreadsheets, tables ``raw.input_*``). Unpartitioned models that read only the business inputs,
+directly or through each other, are :data:`INPUT_ONLY_MODELS`: a run leaves them as they are
+when neither their inputs nor their SQL changed (``pipeline/unchanged.py``).
 A :class:`Dep` with ``start_offset`` < 0 reads that many earlier partitions too (e.g. MAU
 reads 29 days back); ``end_offset`` > 0 reads later ones (response within 7 days).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from pipeline.sql_runner import SqlModel
+
+
+INPUTS = "raw.business_inputs"        # the dep on the business inputs alone (asset raw/business_inputs)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,11 @@ class ModelSpec:
     def dep_specs(self) -> list[Dep]:
         return [d if isinstance(d, Dep) else Dep(d) for d in self.deps]
 
+    @property
+    def code_version(self) -> str:
+        """The model's code for Dagster: a digest of its SQL file."""
+        return hashlib.sha256(self.model.sql.encode("utf-8")).hexdigest()[:16]
+
 
 DAILY = dict(grain="daily", time_column="local_date")
 MART_DAILY = dict(grain="daily", time_column="date")          # marts name their day `date`
@@ -63,21 +75,21 @@ MODELS: list[ModelSpec] = [
     ModelSpec("staging/members.sql", deps=("raw",)),
     # business inputs (the team's spreadsheets; members.sql reads identity_map / member_profiles
     # from raw.input_* so it never needs these to be built first)
-    ModelSpec("staging/identity_map.sql", deps=("raw",)),
-    ModelSpec("staging/member_profiles.sql", deps=("raw",)),
+    ModelSpec("staging/identity_map.sql", deps=(INPUTS,)),
+    ModelSpec("staging/member_profiles.sql", deps=(INPUTS,)),
     ModelSpec("staging/identity_merges.sql", deps=("staging.members",)),
-    ModelSpec("staging/input_status.sql", deps=("raw",)),
-    ModelSpec("staging/goals.sql", deps=("raw",)),
-    ModelSpec("staging/campaigns.sql", deps=("raw",)),
+    ModelSpec("staging/input_status.sql", deps=(INPUTS,)),
+    ModelSpec("staging/goals.sql", deps=(INPUTS,)),
+    ModelSpec("staging/campaigns.sql", deps=(INPUTS,)),
     ModelSpec("staging/campaign_participants.sql", deps=("raw", "staging.members")),
-    ModelSpec("staging/content.sql", deps=("raw",)),
+    ModelSpec("staging/content.sql", deps=(INPUTS,)),
     ModelSpec("staging/feedback.sql", deps=("raw", "staging.members")),
-    ModelSpec("staging/costs.sql", deps=("raw",)),
+    ModelSpec("staging/costs.sql", deps=(INPUTS,)),
     ModelSpec("staging/conversions.sql", deps=("raw", "staging.members")),
-    ModelSpec("staging/competitors.sql", deps=("raw",)),
-    ModelSpec("staging/plan.sql", deps=("raw",)),
-    ModelSpec("staging/incidents.sql", deps=("raw",)),
-    ModelSpec("staging/strategies.sql", deps=("raw",)),
+    ModelSpec("staging/competitors.sql", deps=(INPUTS,)),
+    ModelSpec("staging/plan.sql", deps=(INPUTS,)),
+    ModelSpec("staging/incidents.sql", deps=(INPUTS,)),
+    ModelSpec("staging/strategies.sql", deps=(INPUTS,)),
     ModelSpec("staging/messages.sql", deps=("raw", "staging.members"), **DAILY),
     ModelSpec("staging/reactions.sql", deps=("raw", "staging.members", "staging.messages"), **DAILY),
     ModelSpec("staging/membership_events.sql", deps=("raw", "staging.members"), **DAILY),
@@ -207,3 +219,16 @@ MODELS += [
                     *(f"marts.{s}_kpis_{g}" for s in ("campaigns", "feedback", "cost", "plan", "incidents")
                       for g in ("weekly", "monthly")))),
 ]
+
+
+def _input_only(models: list[ModelSpec]) -> frozenset[str]:
+    """Unpartitioned models whose every dep is the business inputs or another such model."""
+    found: set[str] = set()
+    for spec in models:                               # a topological order
+        if spec.grain is None and spec.deps and all(d.relation == INPUTS or d.relation in found
+                                                    for d in spec.dep_specs()):
+            found.add(spec.relation)
+    return frozenset(found)
+
+
+INPUT_ONLY_MODELS = _input_only(MODELS)

@@ -29,6 +29,7 @@ from pipeline.instance_tuning import tune_instance
 from pipeline.model_registry import MODELS
 from pipeline.periods import periods_between
 from pipeline.report.batch import DOCUMENT_CHOICES, SharedWorkers, report_dir
+from pipeline.unchanged import unchanged_models
 from pipeline.warehouse import connect, table_exists
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -122,7 +123,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
     stages: list[tuple[str | None, list[str]]] = []
     stage_of: dict[str, int] = {}
     for spec in MODELS:
-        first = max((stage_of[dep.relation] for dep in spec.dep_specs() if dep.relation != "raw"), default=0)
+        first = max((stage_of[dep.relation] for dep in spec.dep_specs() if dep.relation in stage_of), default=0)
         j = next((k for k in range(first, len(stages)) if _may_share_run(stages[k][0], spec.grain)), None)
         if j is None:
             stages.append((spec.grain, []))
@@ -204,7 +205,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     with SharedWorkers(config) as workers:
         try:
             config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, workers,
-                                                         summary, log)
+                                                         summary, log, instance)
         finally:
             held.close()                        # before the reports: their workers are other processes
         if first is None:
@@ -245,10 +246,12 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
 
 
 def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: date | None, execute,
-                    held: WarehouseHeldOpen, workers: SharedWorkers, summary: RunSummary, log):
+                    held: WarehouseHeldOpen, workers: SharedWorkers, summary: RunSummary, log,
+                    instance: dg.DagsterInstance):
     """Stages 1-2 of :func:`run_all`: raw, then every model stage with the warehouse ``held``
-    open; ``workers`` are started before the period marts. Returns (config, definitions, first
-    date, last date); dates None: nothing to model."""
+    open, without the models of unchanged business inputs (pipeline/unchanged.py); ``workers``
+    are started before the period marts. Returns (config, definitions, first date, last date);
+    dates None: nothing to model."""
     from pipeline.definitions import build_definitions, raw_asset_keys
 
     # 1. raw: load whatever is new in the landing folders, with the warehouse held open when it
@@ -286,6 +289,12 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
 
     daily_tags = {RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
     for grain, relations in _stages():
+        unchanged = unchanged_models(instance, held.conn, relations) if held.conn is not None else []
+        if unchanged:
+            log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
+            relations = [r for r in relations if r not in unchanged]
+            if not relations:
+                continue
         keys = [dg.AssetKey(r.split(".")) for r in relations]
         if grain is None:
             execute(defs, keys, label=", ".join(relations))

@@ -429,6 +429,20 @@ def ingest_business_inputs(conn: duckdb.DuckDBPyConnection, folder: Path | None,
     return results
 
 
+def inputs_version(conn: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the ledger ``raw.input_files``, which changes whenever a ``raw.input_*``
+    table may have: the Dagster data version of ``raw/business_inputs``.
+
+    Every load rewrites its input's ledger row with its time (``loaded_at``), so a loaded input's
+    row changes with each load, and only then. An absent or failed input is written again on
+    every run with the same empty table: its time does not count."""
+    rows = conn.execute(
+        """select input, status, file_path, format, encoding, file_id, size_bytes, rows_read, rows_loaded,
+                  rows_quarantined, error, case when status = 'loaded' then loaded_at end
+           from raw.input_files order by input""").fetchall()
+    return hashlib.sha256(repr(rows).encode("utf-8")).hexdigest()[:24]
+
+
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
     """The raw tables and the loader's macros (~30 statements: once per call, not per input)."""
     create_raw_tables(conn)

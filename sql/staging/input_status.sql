@@ -17,7 +17,7 @@ select
     coalesce(f.rows_loaded, 0) as rows,
     coalesce(f.rows_quarantined, 0) as quarantined,
     f.error,
-    f.loaded_at
+    case when f.status = 'loaded' then f.loaded_at end as loaded_at   -- absent / failed: checked on every run
 from inputs
 left join raw.input_files as f on f.input = inputs.input
 order by inputs.position
