@@ -3,13 +3,15 @@
 Dagster cannot run assets of two partitionings in one run, so the graph is executed stage by
 stage in dependency order: raw sources (unpartitioned), then the models in as few stages as
 their dependencies allow (daily range with the unpartitioned models / weekly / monthly /
-unpartitioned; see :func:`_stages`), then per grain the reports with their PDF and PPTX when
-those are for the same periods, else the documents after every report (``documents``: the newest
-period of each grain by default, every period with ``"all"``). Every daily stage is ONE
-single-run backfill over the whole date range. The runs are recorded in the project's Dagster
-instance (``<project>/.dagster``), so ``dagster dev`` shows them, their checks and lineage
-afterwards. The report and documents stages share one pool of worker processes, in which all
-their work is started before the first of them (``pipeline/report/batch.py``, SharedWorkers).
+unpartitioned; see :func:`_stages`; the last rides in the run before it, :func:`_runs`), without
+the models of unchanged business inputs (``pipeline/unchanged.py``), then per grain the reports
+with their PDF and PPTX when those are for the same periods, else the documents after every
+report (``documents``: the newest period of each grain by default, every period with
+``"all"``). Every daily stage is ONE single-run backfill over the whole date range. The runs
+are recorded in the project's Dagster instance (``<project>/.dagster``), so ``dagster dev``
+shows them, their checks and lineage afterwards. The report and documents stages share one
+pool of worker processes, in which all their work is started before the first of them
+(``pipeline/report/batch.py``, SharedWorkers).
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def _stages() -> list[tuple[str | None, list[str]]]:
     first stage it may join that is not before the stage of any of its upstream models (the
     same stage is fine: Dagster orders the assets of a run); without one it opens a new stage
     at the end. Each run costs ~0.2-0.4 s of Dagster before any work: the registry's order
-    alternates grains 18 times, and this plans 4 runs (the daily path's model runs)."""
+    alternates grains 18 times, and this plans 4 stages, which :func:`_runs` makes 3 Dagster
+    runs (the daily path's model runs)."""
     stages: list[tuple[str | None, list[str]]] = []
     stage_of: dict[str, int] = {}
     for spec in MODELS:
@@ -133,6 +136,33 @@ def _stages() -> list[tuple[str | None, list[str]]]:
         stages[j][1].append(spec.relation)
         stage_of[spec.relation] = j
     return stages
+
+
+def _runs(stages: list[tuple[str | None, list[str]]], first: date, last: date, unchanged: list[str],
+          log, today: date | None = None) -> list[tuple[str | None, list[str], dict | None]]:
+    """The Dagster runs of a run's model stages over [first, last]: [(grain, relations, range
+    tags)], without the weekly / monthly stages whose periods are not over (:func:`_period_tags`)
+    and the ``unchanged`` models (pipeline/unchanged.py). An unpartitioned stage rides in the run
+    of the stage before it (every model it reads is in an earlier stage: :func:`_stages`): the goals
+    and competitors models, which read the weekly and monthly marts, run with the monthly marts
+    when that month is over, else with the weekly ones, else with the daily models: one Dagster
+    run less (its start and end, ~0.1-0.2 s)."""
+    if unchanged:
+        log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
+    runs: list[tuple[str | None, list[str], dict | None]] = []
+    for grain, relations in stages:
+        relations = [r for r in relations if r not in unchanged]
+        if not relations:
+            continue
+        if grain is None and runs:
+            runs[-1] = (runs[-1][0], runs[-1][1] + relations, runs[-1][2])
+            continue
+        tags = ({RANGE_START: first.isoformat(), RANGE_END: last.isoformat()} if grain == "daily"
+                else _period_tags(grain, first, last, today) if grain else None)
+        if grain in ("weekly", "monthly") and not tags:
+            continue
+        runs.append((grain, relations, tags))
+    return runs
 
 
 def _may_share_run(stage_grain: str | None, grain: str | None) -> bool:
@@ -287,28 +317,19 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
         config = dataclasses.replace(config, history_start=earliest)
         defs = build_definitions(config)
 
-    daily_tags = {RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
-    for grain, relations in _stages():
-        unchanged = unchanged_models(instance, held.conn, relations) if held.conn is not None else []
-        if unchanged:
-            log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
-            relations = [r for r in relations if r not in unchanged]
-            if not relations:
-                continue
+    stages = _stages()
+    unchanged = (unchanged_models(instance, held.conn, [r for _, relations in stages for r in relations])
+                 if held.conn is not None else [])
+    for grain, relations, tags in _runs(stages, first, last, unchanged, log):
         keys = [dg.AssetKey(r.split(".")) for r in relations]
-        if grain is None:
-            execute(defs, keys, label=", ".join(relations))
-        elif grain == "daily":
-            execute(defs, keys, daily_tags, label=f"{', '.join(relations)} [{first} .. {last}]")
-        else:
-            tags = _period_tags(grain, first, last)
-            if tags:
-                # A period is over, so reports follow: the workers import matplotlib, WeasyPrint
-                # and load the keyword segmenter's dictionary (~1.5 s each) while the period marts
-                # run, not after them; not earlier: idle, they would add their memory to the daily
-                # stage, a backfill's biggest.
-                workers.start()
-                execute(defs, keys, tags, label=f"{', '.join(relations)} [{tags[RANGE_START]} .. {tags[RANGE_END]}]")
+        label = ", ".join(relations) + (f" [{tags[RANGE_START]} .. {tags[RANGE_END]}]" if tags else "")
+        if grain in ("weekly", "monthly"):
+            # A period is over, so reports follow: the workers import matplotlib, WeasyPrint and
+            # load the keyword segmenter's dictionary (~1.5 s each) while the period marts run,
+            # not after them; not earlier: idle, they would add their memory to the daily stage,
+            # a backfill's biggest.
+            workers.start()
+        execute(defs, keys, tags, label=label)
     if retag:
         execute(defs, [dg.AssetKey(["marts", "interest_tags_daily"])], {RANGE_START: retag[0], RANGE_END: retag[1]},
                 label=f"marts.interest_tags_daily [{retag[0]} .. {retag[1]}] (the interest-tag dictionary changed)")
@@ -352,9 +373,9 @@ def report_plan(first: date, last: date) -> list[tuple[str, dict, list]]:
     return plan
 
 
-def _period_tags(grain: str, first: date, last: date) -> dict | None:
+def _period_tags(grain: str, first: date, last: date, today: date | None = None) -> dict | None:
     """Range tags for the periods overlapping [first, last] that are over (exist as partitions)."""
-    today = date.today()
+    today = today or date.today()
     periods = [p for p in periods_between(grain, first, last) if p.end <= today]
     if not periods:
         return None

@@ -199,3 +199,46 @@ def test_init_lists_every_platform_ready_to_uncomment(tmp_path):
     config = load_config(path)
     assert {s.platform for s in config.sources} == set(ADAPTER_MODULES)
     assert next(s for s in config.sources if s.platform == "wechat").options == {"self_id": "wxid_owner"}
+
+
+_EXIT_PROBE = """
+import atexit, os, sys, tempfile, threading, time
+import pipeline.cli as cli
+
+class Noisy:
+    def __del__(self):
+        print("torn down", flush=True)      # only when the interpreter tears the module down
+
+keep = Noisy()
+folder = tempfile.TemporaryDirectory()      # removed by its finalizer, an exit hook
+atexit.register(lambda: open(sys.argv[1], "w").write(folder.name))
+
+def fake_main(argv):
+    print("the run's summary")             # stays in the buffer unless flushed
+    if argv == ["busy"]:
+        threading.Thread(target=time.sleep, args=(0.3,)).start()
+    return 3
+
+cli.main = fake_main
+cli.console(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_the_command_ends_without_the_interpreters_teardown(tmp_path, busy):
+    """`community-report` (cli.console): main's exit code, its buffered output, the exit hooks
+    (a temporary folder removed), and no teardown of the modules; with a thread of ours still
+    running, the usual exit instead, which waits for it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # buffered, as in a pipe
+    hook = tmp_path / "hook"
+    done = subprocess.run([sys.executable, "-c", _EXIT_PROBE, str(hook), *(["busy"] if busy else [])],
+                          capture_output=True, text=True, env=env, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.splitlines() == ["the run's summary"] + (["torn down"] if busy else [])
+    assert hook.is_file() and not Path(hook.read_text()).exists()

@@ -238,6 +238,32 @@ def test_runner_stages_respect_dependencies_in_few_runs():
     assert stages[-1][1] == ["marts.goals_attainment", "marts.competitors_comparison"]
 
 
+def test_the_last_unpartitioned_stage_rides_in_the_run_before_it():
+    """runner._runs: the goals/competitors stage joins the monthly run when that month is over,
+    else the weekly run, else the daily one; unchanged models leave their stage."""
+    from pipeline.runner import RANGE_END, RANGE_START, _runs
+
+    stages = [("daily", ["staging.goals", "staging.messages"]), ("weekly", ["marts.kpis_weekly"]),
+              ("monthly", ["marts.kpis_monthly"]), (None, ["marts.goals_attainment"])]
+
+    def runs(first, last, today, unchanged=()):
+        return [(grain, relations, tags and (tags[RANGE_START], tags[RANGE_END]))
+                for grain, relations, tags in _runs(stages, first, last, list(unchanged), print, today)]
+
+    daily = ("daily", ["staging.goals", "staging.messages"], ("2026-11-23", "2026-11-29"))
+    weekly = ("weekly", ["marts.kpis_weekly"], ("2026-11-23", "2026-11-23"))
+    # week and month over
+    assert runs(date(2026, 11, 23), date(2026, 11, 29), date(2026, 12, 5)) == [
+        daily, weekly, ("monthly", ["marts.kpis_monthly", "marts.goals_attainment"], ("2026-11-01", "2026-11-01"))]
+    # the week over, not its month
+    assert runs(date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 30), ["staging.goals"]) == [
+        ("daily", ["staging.messages"], ("2026-11-23", "2026-11-29")),
+        ("weekly", ["marts.kpis_weekly", "marts.goals_attainment"], ("2026-11-23", "2026-11-23"))]
+    # neither
+    assert runs(date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 29)) == [
+        ("daily", ["staging.goals", "staging.messages", "marts.goals_attainment"], ("2026-11-23", "2026-11-29"))]
+
+
 def test_a_window_is_validated_with_its_keys_checked_against_the_whole_table(tmp_path):
     """gx_runner.Window: the suite sees only the window's rows, and a key of the window found in a
     row outside it fails like a duplicate inside it would."""

@@ -176,9 +176,9 @@ def test_reports_written_and_escaped(project):
 
 
 def test_one_run_per_partitioning_on_the_daily_path(project):
-    """`run` of a week of data is 7 Dagster runs: raw, the daily stage (every unpartitioned
-    model beside the daily ones), the weekly and the monthly marts, the two models that read
-    both, and one run per grain for its report and documents (same period). The unpartitioned
+    """`run` of a week of data is 6 Dagster runs: raw, the daily stage (every unpartitioned
+    model beside the daily ones), the weekly marts, the monthly marts with the two models that
+    read both, and one run per grain for its report and documents (same period). The unpartitioned
     models of the daily run are recorded without a partition, the daily ones per day."""
     import dagster as dg
 
@@ -200,7 +200,7 @@ def test_one_run_per_partitioning_on_the_daily_path(project):
               for r in runs]
     by_grain = {g: {m.relation.replace(".", "/") for m in MODELS if m.grain == g} for g in ("daily", "weekly", "monthly")}
     unpartitioned = {m.relation.replace(".", "/") for m in MODELS if m.grain is None}
-    assert len(runs) == 7 and all(r.is_success for r in runs)
+    assert len(runs) == 6 and all(r.is_success for r in runs)
     # each carries the pool the daemon counts to queue a UI run behind it (granularity run)
     assert all("duckdb" in (r.run_op_concurrency.all_pools or ()) for r in runs)
     assert selections[0] == {"raw/forum", "raw/business_inputs"} and ranges[0] == (None, None)
@@ -208,12 +208,16 @@ def test_one_run_per_partitioning_on_the_daily_path(project):
                                                                  "marts/competitors_comparison"}
     assert ranges[1] == ("2026-03-02", "2026-03-08")
     assert (selections[2], ranges[2]) == (by_grain["weekly"], ("2026-03-02", "2026-03-02"))
-    assert (selections[3], ranges[3]) == (by_grain["monthly"], ("2026-03-01", "2026-03-01"))
-    assert (selections[4], ranges[4]) == ({"marts/goals_attainment", "marts/competitors_comparison"}, (None, None))
-    assert (selections[5], ranges[5]) == ({"report/weekly_report", "report/weekly_report_documents"},
-                                          ("2026-03-02", "2026-03-02"))
-    assert (selections[6], ranges[6]) == ({"report/monthly_report", "report/monthly_report_documents"},
+    assert (selections[3], ranges[3]) == (by_grain["monthly"] | {"marts/goals_attainment",
+                                                                 "marts/competitors_comparison"},
                                           ("2026-03-01", "2026-03-01"))
+    assert (selections[4], ranges[4]) == ({"report/weekly_report", "report/weekly_report_documents"},
+                                          ("2026-03-02", "2026-03-02"))
+    assert (selections[5], ranges[5]) == ({"report/monthly_report", "report/monthly_report_documents"},
+                                          ("2026-03-01", "2026-03-01"))
+    goals = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["marts", "goals_attainment"])), limit=100).records
+    assert [r.event_log_entry.dagster_event.partition for r in goals if r.run_id == runs[3].run_id] == [None]
     daily_run = runs[1].run_id
     for key, partitions in ((["staging", "members"], {None}), (["intermediate", "person_lifecycle"], {None}),
                             (["staging", "messages"], {f"2026-03-0{d}" for d in range(2, 9)})):
@@ -284,7 +288,7 @@ def test_no_report_workers_when_no_period_is_over(project, monkeypatch, capsys):
     spawned = []
     real_pool = batch._spawned_pool
     monkeypatch.setattr(batch, "_spawned_pool", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
-    monkeypatch.setattr(runner, "_period_tags", lambda grain, first, last: None)
+    monkeypatch.setattr(runner, "_period_tags", lambda grain, first, last, today=None: None)
     assert main(["run", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert spawned == []
