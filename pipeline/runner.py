@@ -436,8 +436,8 @@ def _wait_for_other_writers(instance: dg.DagsterInstance, log, poll_seconds: flo
         for run in others:
             if run.run_id not in announced:
                 announced.add(run.run_id)
-                log(f"  (waiting for run {run.run_id[:8]} of another process to finish: it writes the warehouse; "
-                    "see the Dagster UI)")
+                log(f"  (waiting for run {run.run_id[:8]} of another process to finish: it writes the warehouse. "
+                    "If its process is gone, mark the run failed or terminate it in the Dagster UI)")
         time.sleep(poll_seconds)
 
 

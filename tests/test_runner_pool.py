@@ -60,7 +60,7 @@ def test_the_runner_waits_for_a_writing_run_of_another_process(config):
     waited = time.monotonic() - t0
     assert waited >= 0.5, waited
     assert logged == [f"  (waiting for run {other.run_id[:8]} of another process to finish: it writes the "
-                      "warehouse; see the Dagster UI)"]
+                      "warehouse. If its process is gone, mark the run failed or terminate it in the Dagster UI)"]
     logged.clear()
     _wait_for_other_writers(instance, logged.append, poll_seconds=0.05)   # nothing in progress now
     assert logged == []
