@@ -23,8 +23,8 @@ their version. The Dagster UI's jobs and automation still build them on every ru
 
 from __future__ import annotations
 
-import duckdb
 import dagster as dg
+import duckdb
 
 from pipeline.model_registry import INPUT_ONLY_MODELS, INPUTS, MODELS
 from pipeline.warehouse import table_exists
