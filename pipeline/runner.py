@@ -139,7 +139,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
 
 
 def _runs(stages: list[tuple[str | None, list[str]]], first: date, last: date, unchanged: list[str],
-          log, today: date | None = None) -> list[tuple[str | None, list[str], dict | None]]:
+          today: date | None = None) -> list[tuple[str | None, list[str], dict | None]]:
     """The Dagster runs of a run's model stages over [first, last]: [(grain, relations, range
     tags)], without the weekly / monthly stages whose periods are not over (:func:`_period_tags`)
     and the ``unchanged`` models (pipeline/unchanged.py). An unpartitioned stage rides in the run
@@ -147,8 +147,6 @@ def _runs(stages: list[tuple[str | None, list[str]]], first: date, last: date, u
     and competitors models, which read the weekly and monthly marts, run with the monthly marts
     when that month is over, else with the weekly ones, else with the daily models: one Dagster
     run less (its start and end, ~0.1-0.2 s)."""
-    if unchanged:
-        log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
     runs: list[tuple[str | None, list[str], dict | None]] = []
     for grain, relations in stages:
         relations = [r for r in relations if r not in unchanged]
@@ -320,7 +318,9 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
     stages = _stages()
     unchanged = (unchanged_models(instance, held.conn, [r for _, relations in stages for r in relations])
                  if held.conn is not None else [])
-    for grain, relations, tags in _runs(stages, first, last, unchanged, log):
+    if unchanged:
+        log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
+    for grain, relations, tags in _runs(stages, first, last, unchanged):
         keys = [dg.AssetKey(r.split(".")) for r in relations]
         label = ", ".join(relations) + (f" [{tags[RANGE_START]} .. {tags[RANGE_END]}]" if tags else "")
         if grain in ("weekly", "monthly"):

@@ -26,14 +26,11 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from assets.models import model_key
 from pipeline.model_registry import INPUT_ONLY_MODELS, INPUTS, MODELS
 from pipeline.warehouse import table_exists
 
 _BY_RELATION = {spec.relation: spec for spec in MODELS}
-
-
-def _key(relation: str) -> dg.AssetKey:
-    return dg.AssetKey(relation.split("."))
 
 
 def unchanged_models(instance: dg.DagsterInstance, conn: duckdb.DuckDBPyConnection,
@@ -43,7 +40,7 @@ def unchanged_models(instance: dg.DagsterInstance, conn: duckdb.DuckDBPyConnecti
                                                         extract_data_version_from_entry)
 
     def latest(relation: str):
-        return instance.get_latest_materialization_event(_key(relation))
+        return instance.get_latest_materialization_event(model_key(relation))
 
     if not INPUT_ONLY_MODELS.intersection(relations):
         return []
@@ -60,7 +57,7 @@ def unchanged_models(instance: dg.DagsterInstance, conn: duckdb.DuckDBPyConnecti
             continue
         deps = [d.relation for d in spec.dep_specs()]
         if all(dep in current and current[dep] is not None
-               and provenance.input_data_versions.get(_key(dep)) == current[dep] for dep in deps):
+               and provenance.input_data_versions.get(model_key(dep)) == current[dep] for dep in deps):
             unchanged.append(relation)
             current[relation] = extract_data_version_from_entry(entry)
     return unchanged

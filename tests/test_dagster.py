@@ -248,7 +248,7 @@ def test_the_last_unpartitioned_stage_rides_in_the_run_before_it():
 
     def runs(first, last, today, unchanged=()):
         return [(grain, relations, tags and (tags[RANGE_START], tags[RANGE_END]))
-                for grain, relations, tags in _runs(stages, first, last, list(unchanged), print, today)]
+                for grain, relations, tags in _runs(stages, first, last, list(unchanged), today)]
 
     daily = ("daily", ["staging.goals", "staging.messages"], ("2026-11-23", "2026-11-29"))
     weekly = ("weekly", ["marts.kpis_weekly"], ("2026-11-23", "2026-11-23"))

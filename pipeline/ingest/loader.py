@@ -161,8 +161,9 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     fill the idle core instead of following the big ones. Each lane loads its units in order,
     each unit in its own transaction as before; every unit touches only its own rows.
     ``file_seq`` (which export is newer: staging's tie-break) is given in the order of the units
-    before either lane starts, so it does not depend on which lane finishes first. Two units with the same content have the same size, so they are in the same lane,
-    where the second is skipped exactly as when the units loaded one after another.
+    before either lane starts, so it does not depend on which lane finishes first. Two units
+    with the same content have the same size, so they are in the same lane, where the second is
+    skipped exactly as when the units loaded one after another.
     """
     now = now or datetime.now(timezone.utc)
     create_raw_tables(conn)
