@@ -242,14 +242,14 @@ def test_users_from_authors_reactors_and_mentions(all_samples):
         for u in [m["author"], *m.get("mentions", []),
                   *(u for r in m.get("reactions", []) for u in r.get("users", []))]:
             people.setdefault(u["id"], u)
-    got = _rows(conn, "select user_id, is_bot from raw.users where file_path = $p order by 1", {"p": rel})
+    got = _rows(conn, "select user_id, is_bot from raw.user_listings where file_path = $p order by 1", {"p": rel})
     assert got == sorted((i, u["isBot"]) for i, u in people.items())
     # the bot that joined the server is flagged
     assert _rows(conn, "select display_name, is_bot from raw.users where user_id = '1000000000000000003' "
                        "and file_path = $p", {"p": rel}) == [("test-zulip-import", True)]
     # missing nickname falls back to name; a deleted user is flagged
     sv = "chat-analytics/SV_5A_5M.json"
-    assert _rows(conn, "select user_id, display_name, is_deleted from raw.users where file_path = $p order by 1",
+    assert _rows(conn, "select user_id, display_name, is_deleted from raw.user_listings where file_path = $p order by 1",
                  {"p": sv}) == [("111111111111111111", "mlomb", False), ("555555555555555555", "Deleted User", True)]
     assert _rows(conn, "select author_name from raw.messages where message_id = '447793085255123004'") == [("mlomb",)]
 

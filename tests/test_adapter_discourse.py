@@ -142,7 +142,7 @@ def test_messages_users_and_likes_match_json(real, path):
     got = _rows(conn, "select location, message_id, author_id, kind, parent_id from raw.messages "
                       "where file_path = $p", {"p": path.name})
     assert sorted(got, key=str) == sorted(_expected_messages(path), key=str)
-    users = {u for (u,) in _rows(conn, "select user_id from raw.users where file_path = $p", {"p": path.name})}
+    users = {u for (u,) in _rows(conn, "select user_id from raw.user_listings where file_path = $p", {"p": path.name})}
     assert users == _expected_user_ids(path)
     likes = _rows(conn, "select location, message_id, reaction_count from raw.reactions where file_path = $p",
                   {"p": path.name})
@@ -174,7 +174,7 @@ def test_topic_threads_and_fields(real):
     assert _rows(conn, "select channel_id from raw.messages where file_path = 'private_messages.json'") \
         == [("private_messages",)]
     # user objects carry created_at (the join date) and e-mail
-    assert _rows(conn, "select joined_at, email from raw.users where file_path = 'user.json'") == [
+    assert _rows(conn, "select joined_at, email from raw.user_listings where file_path = 'user.json'") == [
         (datetime(2014, 9, 4, 12, 4, 25, 104000, tzinfo=timezone.utc), "test_user@example.com")]
 
 

@@ -251,7 +251,7 @@ def test_users(all_samples):
     _, _, conn, _, files = all_samples
     for f in files:
         ids = {_norm(m.get("actor_id") if m["type"] == "service" else m.get("from_id")) for _, _, m in _messages(f)}
-        got = {u for (u,) in _rows(conn, "select user_id from raw.users where file_path = $p and user_id not like 'name:%'",
+        got = {u for (u,) in _rows(conn, "select user_id from raw.user_listings where file_path = $p and user_id not like 'name:%'",
                                    {"p": _rel(f)})}
         assert got == ids - {None}, f
     assert _rows(conn, "select display_name, is_bot from raw.users where user_id = 'user22222222' "

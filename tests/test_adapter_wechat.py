@@ -112,7 +112,7 @@ def test_real_pywxdump_counts(real, path):
     have = sorted(_rows(conn, "select location, message_id, channel_id, raw_time, sent_at from raw.messages "
                               "where file_path = $p", {"p": path.name}))
     assert have == want
-    users = {u for (u,) in _rows(conn, "select user_id from raw.users where file_path = $p", {"p": path.name})}
+    users = {u for (u,) in _rows(conn, "select user_id from raw.user_listings where file_path = $p", {"p": path.name})}
     assert users == authors
 
 

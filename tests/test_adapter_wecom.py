@@ -139,7 +139,7 @@ def test_group_chat_members_and_joins(real):
             expected_users.append((str(p.relative_to(WECOM)), m["userid"], m.get("group_nickname") or m.get("name"), at))
             expected_joins.append((str(p.relative_to(WECOM)), f"group_chat.member_list[{i}]", m["userid"],
                                    chat["chat_id"], "join", at, scenes[m["join_scene"]]))
-    assert sorted(_rows(conn, "select file_path, user_id, display_name, joined_at from raw.users"), key=str) \
+    assert sorted(_rows(conn, "select file_path, user_id, display_name, joined_at from raw.user_listings"), key=str) \
         == sorted(expected_users, key=str)
     assert sorted(_rows(conn, "select file_path, location, user_id, channel_id, event, occurred_at, via "
                               "from raw.membership_events"), key=str) == sorted(expected_joins, key=str)

@@ -12,6 +12,9 @@ each new one in its own transaction (small units on a second lane beside the big
    file and place); the rest → ``raw.*`` with their local date;
 3. a ``raw.files`` ledger row with the counts (read = loaded + quarantined).
 
+After the units, user listings that repeat the user's previous one move from ``raw.users`` to
+``raw.user_repeats`` (``user_repeats.py``: user lists are stored once per change).
+
 A unit whose content changed at the same path replaces the older version's rows. A unit
 that cannot be parsed is recorded as ``failed`` with the error and does not stop the other
 units or sources.
@@ -35,8 +38,9 @@ from pipeline.adapters.base import ExportParseError, LoadContext
 from pipeline.config import CommunityConfig, SourceConfig
 from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_case_sql
 from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
+from pipeline.ingest.user_repeats import fold_after_delete, fold_existing, fold_repeats, hand_on_deleted
 from pipeline.sql_runner import bind
-from pipeline.warehouse import side_by_side
+from pipeline.warehouse import side_by_side, table_exists
 
 ENTITIES = tuple(CANDIDATE_COLUMNS)
 PENDING_FILE_ID = "(content hash pending)"   # candidate rows' file_id while the hash is computed
@@ -166,7 +170,10 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     skipped exactly as when the units loaded one after another.
     """
     now = now or datetime.now(timezone.utc)
+    before_repeats = table_exists(conn, "raw", "users") and not table_exists(conn, "raw", "user_repeats")
     create_raw_tables(conn)
+    if before_repeats:       # a warehouse of a version that kept every user listing: fold once
+        fold_existing(conn)
     adapter = get_adapter(source.platform)
     result = SourceIngestResult(source=source.name)
     if not source.path.exists():
@@ -177,7 +184,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     outcomes: list[UnitResult | None] = [None] * len(units)
     big: list[tuple] = []
     small: list[tuple] = []
-    seq = _next_seq(conn)
+    seq = first_seq = _next_seq(conn)
     algorithm = hash_algorithm(conn)
     remembered, loaded = known_file_ids(conn, source.name), _loaded_file_ids(conn, source.name)
     for i, unit in enumerate(units):
@@ -201,6 +208,8 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     else:
         load_lane(conn, big or small)
     result.units = [u for u in outcomes if u is not None]
+    if result.count("loaded"):
+        fold_repeats(conn, source.name, first_seq)
     return result
 
 
@@ -225,8 +234,10 @@ def _next_seq(conn) -> int:
 
 
 def _delete_unit_rows(conn, source: str, where: str, params: dict) -> None:
-    for table in (*ENTITIES, "quarantine", "files"):
+    hand_on_deleted(conn, source, where, params)   # user rows that later listings repeat
+    for table in (*ENTITIES, "user_repeats", "quarantine", "files"):
         conn.execute(f"delete from raw.{table} where source = $source and {where}", {"source": source, **params})
+    fold_after_delete(conn, source)
 
 
 def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, unit: Path, rel: str,

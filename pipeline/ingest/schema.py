@@ -21,6 +21,8 @@ Id spaces (all VARCHAR, never numbers: Discord snowflakes do not fit a double):
 
 from __future__ import annotations
 
+import re
+
 from pipeline.ingest.inputs_schema import INPUT_RAW_DDL
 
 # Columns shared by every candidate/raw row: where it came from.
@@ -136,6 +138,18 @@ RAW_DDL = [
     )
     """,
     """
+    create table if not exists raw.user_repeats (
+        -- a user listing that repeats the user's previous listing unchanged (its record is
+        -- that raw.users row's): kept here instead of as another raw.users row (user_repeats.py)
+        source VARCHAR,
+        user_id VARCHAR,
+        file_id VARCHAR,
+        file_path VARCHAR,
+        file_seq BIGINT,
+        location VARCHAR
+    )
+    """,
+    """
     create table if not exists raw.quarantine (
         source VARCHAR,
         platform VARCHAR,
@@ -153,6 +167,36 @@ for _entity, _cols in CANDIDATE_COLUMNS.items():
     RAW_DDL.append(
         f"create table if not exists raw.{_entity} ({_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols})"
     )
+
+def column_names(columns: str) -> list[str]:
+    """The column names of a column list above (e.g. ``CANDIDATE_COLUMNS["users"]``)."""
+    return re.findall(r"^\s*(\w+) [A-Z]", columns, re.M)
+
+
+# Every user listing of every export as it was loaded (what raw.users held before listings that
+# repeat the previous one moved to raw.user_repeats): a repeat takes its record from the row it
+# repeats, the last raw.users row before it in staging's order. For lineage and debugging; the
+# models read raw.users, whose newest row per user is the same record.
+_USER_FIELDS = [c for c in column_names(CANDIDATE_COLUMNS["users"]) if c != "user_id"]
+RAW_DDL.append(f"""
+    create view if not exists raw.user_listings as
+    select source, rec.platform, file_id, file_path, file_seq, location, user_id,
+           {", ".join(f"rec.{c}" for c in _USER_FIELDS)}
+    from (
+        select * exclude (rec),
+               last_value(rec ignore nulls) over (
+                   partition by source, user_id order by file_seq, location nulls first
+                   rows between unbounded preceding and current row) as rec
+        from (
+            select source, user_id, file_id, file_path, file_seq, location,
+                   struct_pack(platform, {", ".join(_USER_FIELDS)}) as rec
+            from raw.users
+            union all
+            select source, user_id, file_id, file_path, file_seq, location, null
+            from raw.user_repeats
+        )
+    )
+""")
 RAW_DDL += INPUT_RAW_DDL  # business inputs: raw.input_files, raw.input_<name> (inputs_schema.py)
 
 
