@@ -26,6 +26,19 @@ def model_key(relation: str) -> dg.AssetKey:
     return dg.AssetKey(relation.split("."))
 
 
+def input_only_automation() -> dg.AutomationCondition:
+    """Eager, except that a dependency's update counts only when its data version changed, or the
+    model's code version did: raw/business_inputs is loaded every morning and gives the same data
+    version while the team's files are unchanged (a digest of its ledger), so the models made
+    from it alone (INPUT_ONLY_MODELS) are not built again for nothing (as `community-report run`
+    leaves them, pipeline/unchanged.py). Downstream models that are not made from the inputs
+    alone stay eager."""
+    changed = (dg.AutomationCondition.any_deps_match(dg.AutomationCondition.data_version_changed())
+               .with_label("any_deps_data_version_changed")
+               | dg.AutomationCondition.code_version_changed())
+    return dg.AutomationCondition.eager().replace("any_deps_updated", changed)
+
+
 def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
     by_relation = {m.relation: m for m in MODELS}
     deps = []
@@ -63,7 +76,8 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
         deps=_deps(spec, raw_keys),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=(input_only_automation() if spec.relation in INPUT_ONLY_MODELS
+                              else dg.AutomationCondition.eager()),
         # versions only where a run may skip the model (pipeline/unchanged.py): with a code version
         # and its inputs' data versions, Dagster records what each materialization was made from
         code_version=spec.code_version if spec.relation in INPUT_ONLY_MODELS else None,
