@@ -477,6 +477,20 @@ def test_a_table_built_by_an_older_model_is_brought_up_to_date_over_its_whole_hi
     assert "marts.kpis_weekly: its columns changed" in caplog.text
 
 
+def test_a_message_has_text_when_it_has_something_besides_white_space(conn):
+    """staging.messages.has_text: white space of any kind is no text: tabs and line breaks, the
+    ideographic space U+3000 (Chinese input methods), no-break spaces, zero-width spaces."""
+    raw = Raw(conn)
+    texts = {"plain": "hi", "padded": " \t好 ", "spaces": "   ", "tabs": "\t\n\r\n", "ideographic": "\u3000\u3000",
+             "nbsp": "\u00a0 \u202f", "zero_width": "\u200b\ufeff", "empty": "", "none": None, "emoji": "\u3000👍"}
+    for message_id, text in texts.items():
+        raw.message("s", message_id, "u1", at(2025, 9, 1), text=text)
+    build(conn, D(2025, 9, 1), D(2025, 9, 2))
+    assert dict(rows(conn, "select message_key, has_text from staging.messages")) == {
+        "s:plain": True, "s:padded": True, "s:emoji": True, "s:spaces": False, "s:tabs": False,
+        "s:ideographic": False, "s:nbsp": False, "s:zero_width": False, "s:empty": False, "s:none": False}
+
+
 def test_daily_tables_are_written_in_date_order(conn):
     """Rows of a clustered daily table (sql_runner.SqlModel.clustered) are stored in the order of
     its time column, so a period's query reads only that period's row groups: raw rows loaded
