@@ -168,6 +168,7 @@ for _entity, _cols in CANDIDATE_COLUMNS.items():
         f"create table if not exists raw.{_entity} ({_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols})"
     )
 
+
 def column_names(columns: str) -> list[str]:
     """The column names of a column list above (e.g. ``CANDIDATE_COLUMNS["users"]``)."""
     return re.findall(r"^\s*(\w+) [A-Z]", columns, re.M)

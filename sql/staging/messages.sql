@@ -49,8 +49,8 @@ final as (
         latest.source || ':' || coalesce(latest.thread_id, latest.parent_id) as thread_key,
         latest.text,
         coalesce(length(latest.text), 0) as text_length,
-        -- something besides white space of any kind (trim() removes spaces only): tabs, line
-        -- breaks, no-break and ideographic spaces (\p{Z}), zero-width spaces and BOMs are no text
+        -- something besides white space of any kind (trim() leaves tabs, line breaks and
+        -- zero-width spaces): no-break and ideographic spaces (\p{Z}), BOMs are no text either
         coalesce(regexp_matches(latest.text, '[^\s\p{Z}\x{200B}\x{FEFF}]'), false) as has_text,
         coalesce(latest.is_edited, false) as is_edited,
         coalesce(latest.has_attachment, false) as has_attachment,
