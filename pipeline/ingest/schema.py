@@ -178,19 +178,23 @@ def column_names(columns: str) -> list[str]:
 # repeat the previous one moved to raw.user_repeats): a repeat takes its record from the row it
 # repeats, the last raw.users row before it in staging's order. For lineage and debugging; the
 # models read raw.users, whose newest row per user is the same record.
-_USER_FIELDS = [c for c in column_names(CANDIDATE_COLUMNS["users"]) if c != "user_id"]
+# The fields a user listing is compared on (all but its key and its provenance), and the order
+# of a user's listings: staging.members's (file_seq desc, location desc, DuckDB's default NULLS
+# LAST), ascending.
+USER_RECORD = ("platform", *(c for c in column_names(CANDIDATE_COLUMNS["users"]) if c != "user_id"))
+LISTING_ORDER = "file_seq, location nulls first"
 RAW_DDL.append(f"""
     create view if not exists raw.user_listings as
     select source, rec.platform, file_id, file_path, file_seq, location, user_id,
-           {", ".join(f"rec.{c}" for c in _USER_FIELDS)}
+           {", ".join(f"rec.{c}" for c in USER_RECORD[1:])}
     from (
         select * exclude (rec),
                last_value(rec ignore nulls) over (
-                   partition by source, user_id order by file_seq, location nulls first
+                   partition by source, user_id order by {LISTING_ORDER}
                    rows between unbounded preceding and current row) as rec
         from (
             select source, user_id, file_id, file_path, file_seq, location,
-                   struct_pack(platform, {", ".join(_USER_FIELDS)}) as rec
+                   struct_pack({", ".join(USER_RECORD)}) as rec
             from raw.users
             union all
             select source, user_id, file_id, file_path, file_seq, location, null

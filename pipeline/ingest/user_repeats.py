@@ -25,13 +25,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.ingest.schema import CANDIDATE_COLUMNS, column_names
-
-# The fields a listing is compared on (everything but its key and its provenance).
-RECORD = ("platform", *(c for c in column_names(CANDIDATE_COLUMNS["users"]) if c != "user_id"))
-
-# staging.members's order (file_seq desc, location desc, DuckDB's default NULLS LAST), ascending.
-_ORDER = "file_seq, location nulls first"
+from pipeline.ingest.schema import LISTING_ORDER, USER_RECORD
 
 
 def fold_repeats(conn: duckdb.DuckDBPyConnection, source: str, first_seq: int) -> int:
@@ -68,7 +62,7 @@ def _fold(conn: duckdb.DuckDBPyConnection, source: str, scope: str, params: dict
     """Move the ``raw.users`` rows matching ``scope`` that repeat the row before them (of the
     same user, in staging's order) to ``raw.user_repeats``. Comparing with the previous row is
     comparing with the previous listing: the repeats between them have that row's record."""
-    record = ", ".join(RECORD)
+    record = ", ".join(USER_RECORD)
     conn.execute(
         f"""create or replace temp table _user_repeats as
         with scoped as (
@@ -87,7 +81,7 @@ def _fold(conn: duckdb.DuckDBPyConnection, source: str, scope: str, params: dict
         listed as (
             select rid, in_scope,
                    struct_pack({record}) as rec,
-                   lag(struct_pack({record})) over (partition by user_id order by {_ORDER}) as prev
+                   lag(struct_pack({record})) over (partition by user_id order by {LISTING_ORDER}) as prev
             from (select * from scoped union all by name select * from before)
         )
         select rid from listed
@@ -114,25 +108,22 @@ def hand_on_deleted(conn: duckdb.DuckDBPyConnection, source: str, where: str, pa
                  {"source": source, **params})
     conn.execute(
         f"""create or replace temp table _user_hand_on as
-        with affected as (
-            select user_id from _user_touched
-        ),
-        listings as (
+        with listings as (
             -- rows of the deleted exports stay in the order: the next listing of a row is
             -- the next row of the same export when there is one (nothing to hand on then)
             select user_id, file_seq, location, 'row' as kind, ({where}) as deleted, rowid as rid
             from raw.users
-            where source = $source and user_id in (select user_id from affected)
+            where source = $source and user_id in (select user_id from _user_touched)
             union all
             select user_id, file_seq, location, 'repeat', false, rowid
             from raw.user_repeats
-            where source = $source and user_id in (select user_id from affected) and not ({where})
+            where source = $source and user_id in (select user_id from _user_touched) and not ({where})
         ),
         ordered as (
             select kind, deleted, rid,
                    lead(kind) over w as next_kind, lead(rid) over w as next_rid
             from listings
-            window w as (partition by user_id order by {_ORDER})
+            window w as (partition by user_id order by {LISTING_ORDER})
         )
         select rid as row_rid, next_rid as repeat_rid from ordered
         where kind = 'row' and deleted and next_kind = 'repeat'""",
