@@ -19,7 +19,7 @@ from dagster._core.storage.tags import (ASSET_PARTITION_RANGE_END_TAG, ASSET_PAR
 from pipeline.config import SourceConfig
 from pipeline.model_registry import MODELS
 from pipeline.quality.gx_runner import SuiteOutcome, Window, validate_table
-from pipeline.quality.suites import RAW_SUITES, STAGING_SUITES
+from pipeline.quality.validated_tables import RAW_TABLES, STAGING_TABLES, suite_name
 from pipeline.resources import WarehouseResource
 
 
@@ -47,18 +47,25 @@ def run_window(tags: dict, time_column: str) -> Window | None:
     return Window(time_column, date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1))
 
 
-def _staging_check(table: str, suite_factory) -> dg.AssetChecksDefinition:
+def _suite(table: str, raw: bool = False):
+    """The GX suite of ``table`` (built when its check runs: suites.py imports GX)."""
+    from pipeline.quality.suites import RAW_SUITES, STAGING_SUITES
+
+    return (RAW_SUITES if raw else STAGING_SUITES)[table]()
+
+
+def _staging_check(table: str) -> dg.AssetChecksDefinition:
     schema, name = table.split(".")
     spec = next((m for m in MODELS if m.relation == table), None)
     daily_column = spec.time_column if spec is not None and spec.grain == "daily" else None
     scope = "the dates its run wrote" if daily_column else "the whole table"
 
     @dg.asset_check(asset=dg.AssetKey([schema, name]), name=f"{schema}_{name}_gx_suite", blocking=True,
-                    description=f"Great Expectations suite {suite_factory().name} on {table} ({scope}).",
+                    description=f"Great Expectations suite {suite_name(table)} on {table} ({scope}).",
                     pool="duckdb")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         window = run_window(context.run.tags, daily_column) if daily_column else None
-        outcome = validate_table(warehouse.path, table, suite_factory(), window=window,
+        outcome = validate_table(warehouse.path, table, _suite(table), window=window,
                                  memory_limit=warehouse.memory_limit, threads=warehouse.threads)
         rows = f"{window.column} in [{window.start}, {window.end})" if window else "all"
         return outcome_to_result(outcome, {"validated_rows": dg.MetadataValue.text(rows)})
@@ -67,21 +74,21 @@ def _staging_check(table: str, suite_factory) -> dg.AssetChecksDefinition:
 
 
 def build_staging_checks() -> list[dg.AssetChecksDefinition]:
-    return [_staging_check(table, factory) for table, factory in STAGING_SUITES.items()]
+    return [_staging_check(table) for table in STAGING_TABLES]
 
 
-def _raw_gx_check(source: SourceConfig, raw_key: dg.AssetKey, table: str, suite_factory) -> dg.AssetChecksDefinition:
+def _raw_gx_check(source: SourceConfig, raw_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinition:
     name = table.split(".")[1]
 
     @dg.asset_check(asset=raw_key, name=f"raw_{source.name}_{name}_gx_suite", blocking=True,
-                    description=f"Great Expectations suite {suite_factory().name} on this source's rows of {table}.",
+                    description=f"Great Expectations suite {suite_name(table)} on this source's rows of {table}.",
                     pool="duckdb")
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return outcome_to_result(validate_table(warehouse.path, table, suite_factory(), source=source.name,
+        return outcome_to_result(validate_table(warehouse.path, table, _suite(table, raw=True), source=source.name,
                                                 memory_limit=warehouse.memory_limit, threads=warehouse.threads))
 
     return _check
 
 
 def build_raw_gx_checks(source: SourceConfig, raw_key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
-    return [_raw_gx_check(source, raw_key, table, factory) for table, factory in RAW_SUITES.items()]
+    return [_raw_gx_check(source, raw_key, table) for table in RAW_TABLES]

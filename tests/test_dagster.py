@@ -4,6 +4,7 @@ re-materializing a partition or a backfill range replaces instead of appending."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -14,6 +15,8 @@ from pipeline.definitions import build_definitions
 from pipeline.ingest import inputs_schema
 from pipeline.model_registry import INPUTS, MODELS
 from tests.test_end_to_end import write_project
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
@@ -42,6 +45,31 @@ def test_definitions_load_and_keys(config):
                                     repository_def=defs.get_repository_def())
     (request,) = daily.evaluate_tick(ctx).run_requests
     assert request.partition_key == "2026-03-08"
+
+
+def test_definitions_load_without_great_expectations_and_name_each_suite(config, tmp_path):
+    """Loading the definitions does not import Great Expectations (~2.4 s: a suite imports it when
+    it runs), nor warn about the beta parameters the assets use; every check names the suite its
+    table's function builds, and every validated table has one."""
+    import subprocess
+    import sys
+
+    from pipeline.quality.suites import RAW_SUITES, STAGING_SUITES
+    from pipeline.quality.validated_tables import RAW_TABLES, STAGING_TABLES, suite_name
+
+    code = ("import sys\nfrom pipeline.config import load_config\nfrom pipeline.definitions import build_definitions\n"
+            f"build_definitions(load_config({str(tmp_path / 'community.yaml')!r}))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]"
+    assert "Warning" not in done.stderr
+    assert list(RAW_SUITES) == list(RAW_TABLES) and list(STAGING_SUITES) == list(STAGING_TABLES)
+    for table, factory in {**RAW_SUITES, **STAGING_SUITES}.items():
+        assert factory().name == suite_name(table)
+    descriptions = {spec.name: spec.description for c in build_definitions(config).asset_checks for spec in c.check_specs}
+    assert descriptions["staging_messages_gx_suite"].startswith("Great Expectations suite staging_messages on ")
+    assert descriptions["raw_forum_membership_events_gx_suite"].startswith(
+        "Great Expectations suite raw_membership_events on ")
 
 
 def test_weekly_report_maps_onto_iso_week_of_daily_partitions(config):

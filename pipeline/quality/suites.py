@@ -10,6 +10,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from pipeline.ingest.inputs_schema import BY_NAME as _INPUTS
+from pipeline.quality.validated_tables import RAW_TABLES, STAGING_TABLES, suite_name
 
 KINDS = ["message", "reply", "system"]
 
@@ -72,19 +73,6 @@ def raw_membership_events_suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToNotBeNull(column="local_date", severity="critical"),
         gxe.ExpectColumnValuesToBeInSet(column="event", value_set=["join", "leave"], severity="critical"),
     ])
-
-
-# table validated -> suite factory. Raw suites run per source (on that source's rows).
-RAW_SUITES = {
-    "raw.messages": raw_messages_suite,
-    "raw.membership_events": raw_membership_events_suite,
-}
-STAGING_SUITES = {
-    "staging.members": staging_members_suite,
-    "staging.messages": staging_messages_suite,
-    "staging.reactions": staging_reactions_suite,
-    "staging.membership_events": staging_membership_events_suite,
-}
 
 
 # --- business inputs (staging.<input>): derived from the input contract -------------------------
@@ -193,20 +181,7 @@ def staging_input_status_suite() -> gx.ExpectationSuite:
     ])
 
 
-STAGING_SUITES.update({
-    "staging.goals": staging_goals_suite,
-    "staging.campaigns": staging_campaigns_suite,
-    "staging.campaign_participants": staging_campaign_participants_suite,
-    "staging.content": staging_content_suite,
-    "staging.feedback": staging_feedback_suite,
-    "staging.costs": staging_costs_suite,
-    "staging.conversions": staging_conversions_suite,
-    "staging.competitors": staging_competitors_suite,
-    "staging.plan": staging_plan_suite,
-    "staging.incidents": staging_incidents_suite,
-    "staging.strategies": staging_strategies_suite,
-    "staging.member_profiles": staging_member_profiles_suite,
-    "staging.identity_map": staging_identity_map_suite,
-    "staging.identity_merges": staging_identity_merges_suite,
-    "staging.input_status": staging_input_status_suite,
-})
+# table validated (validated_tables.py) -> its suite's function. Raw suites run per source (on
+# that source's rows).
+RAW_SUITES = {table: globals()[f"{suite_name(table)}_suite"] for table in RAW_TABLES}
+STAGING_SUITES = {table: globals()[f"{suite_name(table)}_suite"] for table in STAGING_TABLES}
