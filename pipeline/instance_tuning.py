@@ -18,8 +18,8 @@ Dagster's defaults):
    dispose of the engine after it, so every INSERT was compiled again (SQLAlchemy caches compiled
    statements per engine): 24 s of a 127 s profiled demo run; and every statement opened a new
    SQLite connection (the file opened, its schema read, the pragma of measure 1) and closed it
-   (the last connection to a WAL file checkpoints it): ~15 per step, 3,461 for three runs of 50
-   small steps, ~40 % of those runs' time. The engines now pool their connections (``QueuePool``;
+   (the last connection to a WAL file checkpoints it): ~17 per step, 851 for a run of 50 small
+   steps, ~40 % of its time (``benchmarks/bench_dagster_steps.py``). The engines now pool their connections (``QueuePool``;
    ``check_same_thread`` off, as SQLAlchemy does for its own SQLite pools: Dagster's storages
    already serialize their statements with a lock), and Dagster's dispose after each statement
    leaves them open (an engine dropped from the cache is disposed). Applied only to the Dagster
@@ -34,10 +34,11 @@ Dagster's defaults):
    its own: a transaction on the run's file and one on the index file (each on a new SQLite
    connection before measure 2 kept them), the event serialized twice and the asset's row in
    ``asset_keys`` rewritten after a schema lookup, ~4.6 ms per event: 0.5 s of each daily
-   model's step on the demo, whose SQL takes 35 ms. Dagster batches these events when ``DAGSTER_EVENT_BATCH_SIZE`` is set, but its
-   SQLite storage then stores them one by one all the same; measure 4 sets the variable and
-   gives the SQLite storage a batch write (:func:`_store_event_batch`) that stores exactly what
-   ``store_event`` would. Applied only to the Dagster version it was written for.
+   model's step on the demo, whose SQL takes 35 ms. Dagster batches these events when
+   ``DAGSTER_EVENT_BATCH_SIZE`` is set, but its SQLite storage then stores them one by one all the
+   same; measure 4 sets the variable and gives the SQLite storage a batch write
+   (:func:`_store_event_batch`) that stores exactly what ``store_event`` would. Applied only to
+   the Dagster version it was written for.
 """
 
 from __future__ import annotations
