@@ -13,6 +13,9 @@ from pipeline.ingest.loader import ingest_source
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 
 
+FIRST_FILE_SEQ = "first_file_seq_loaded"      # metadata of a raw materialization (assets/checks.py)
+
+
 def raw_asset_key(source: SourceConfig) -> dg.AssetKey:
     return dg.AssetKey(["raw", source.name])
 
@@ -48,6 +51,8 @@ def build_raw_asset(source: SourceConfig) -> dg.AssetsDefinition:
             "exports_loaded": result.count("loaded"),
             "exports_skipped_already_loaded": result.count("skipped"),
             "exports_failed": result.count("failed"),
+            # the rows this run loaded (file_seq >= it): what the source's GX checks validate
+            FIRST_FILE_SEQ: result.first_seq if result.first_seq is not None else -1,
             "errors": dg.MetadataValue.json([u.error for u in result.failed]),
             "ledger": dg.MetadataValue.md(ledger.to_markdown(index=False) if len(ledger) else "(no exports)"),
         })

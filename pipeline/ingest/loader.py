@@ -60,6 +60,8 @@ class UnitResult:
 class SourceIngestResult:
     source: str
     units: list[UnitResult] = field(default_factory=list)
+    # the rows this load added have file_seq >= first_seq (none when nothing was loaded)
+    first_seq: int | None = None
 
     @property
     def failed(self) -> list[UnitResult]:
@@ -184,7 +186,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     outcomes: list[UnitResult | None] = [None] * len(units)
     big: list[tuple] = []
     small: list[tuple] = []
-    seq = first_seq = _next_seq(conn)
+    seq = first_seq = result.first_seq = _next_seq(conn)
     algorithm = hash_algorithm(conn)
     remembered, loaded = known_file_ids(conn, source.name), _loaded_file_ids(conn, source.name)
     for i, unit in enumerate(units):

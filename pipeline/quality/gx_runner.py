@@ -110,13 +110,15 @@ def _keys_unique_outside(suite: gx.ExpectationSuite, table: str, window: Window)
 
 
 def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, source: str | None = None,
-                   window: Window | None = None, memory_limit: str = "2GB", threads: int = 2) -> SuiteOutcome:
+                   window: Window | None = None, since_file_seq: int | None = None, memory_limit: str = "2GB",
+                   threads: int = 2) -> SuiteOutcome:
     """Validate ``schema.table`` of the DuckDB file ``database`` with ``suite``.
 
     With ``source``, only that source's rows (raw tables are shared by all sources). With
     ``window``, only the rows of those dates (the partitions a run wrote: the check's cost
     follows the work, not the history), plus, for each column expected unique, a check that
-    the window's values appear nowhere else in the table.
+    the window's values appear nowhere else in the table. With ``since_file_seq`` (a raw table),
+    only the rows of the exports numbered from it on (those a run loaded).
     """
     gx, _ = _gx()
     schema, name = table.split(".")
@@ -139,8 +141,15 @@ def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, sou
         if not _IDENTIFIER.fullmatch(source):
             raise ValueError(f"invalid source name {source!r}")
         query += f" where source = '{source}'"
+    conditions = []
     if window is not None:
-        query += (" and " if source is not None else " where ") + window.condition()
+        conditions.append(window.condition())
+    if since_file_seq is not None:
+        if type(since_file_seq) is not int:          # formatted into the query: an int and nothing else
+            raise ValueError(f"invalid file_seq {since_file_seq!r}")
+        conditions.append(f"file_seq >= {since_file_seq}")
+    if conditions:
+        query += (" and " if source is not None else " where ") + " and ".join(conditions)
     batch = (ds.add_query_asset(name=f"{schema}_{name}", query=query)
              .add_batch_definition_whole_table("all").get_batch())
     try:
