@@ -88,7 +88,7 @@ def loaded_by_this_run(context: dg.AssetCheckExecutionContext, raw_key: dg.Asset
     if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
         return None
     value = event.asset_materialization.metadata.get(FIRST_FILE_SEQ)
-    return value.value if value is not None and isinstance(value.value, int) and value.value >= 0 else None
+    return value.value if value is not None else None
 
 
 def _raw_gx_check(source: SourceConfig, raw_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinition:

@@ -51,10 +51,10 @@ def build_raw_asset(source: SourceConfig) -> dg.AssetsDefinition:
             "exports_loaded": result.count("loaded"),
             "exports_skipped_already_loaded": result.count("skipped"),
             "exports_failed": result.count("failed"),
-            # the rows this run loaded (file_seq >= it): what the source's GX checks validate
-            FIRST_FILE_SEQ: result.first_seq if result.first_seq is not None else -1,
             "errors": dg.MetadataValue.json([u.error for u in result.failed]),
             "ledger": dg.MetadataValue.md(ledger.to_markdown(index=False) if len(ledger) else "(no exports)"),
+            # the rows this run loaded (file_seq >= it): what the source's GX checks validate
+            **({FIRST_FILE_SEQ: result.first_seq} if result.first_seq is not None else {}),
         })
 
     return _raw

@@ -60,7 +60,8 @@ class UnitResult:
 class SourceIngestResult:
     source: str
     units: list[UnitResult] = field(default_factory=list)
-    # the rows this load added have file_seq >= first_seq (none when nothing was loaded)
+    # the rows this load added are those with file_seq >= first_seq (no row when it loaded
+    # nothing); None when the source folder is missing
     first_seq: int | None = None
 
     @property

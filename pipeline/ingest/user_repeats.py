@@ -33,28 +33,24 @@ def fold_repeats(conn: duckdb.DuckDBPyConnection, source: str, first_seq: int) -
     repeat the user's previous listing from ``raw.users`` to ``raw.user_repeats``; return how
     many moved. One transaction; run after every unit of the ingest is loaded, so the order
     of the listings is the final one (the units of an ingest load in two lanes at once)."""
-    conn.execute("begin transaction")
-    try:
-        moved = _fold(conn, source, "file_seq >= $first", {"first": first_seq})
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
-    return moved
+    return _fold_in_transaction(conn, source, "file_seq >= $first", {"first": first_seq})
 
 
 def fold_existing(conn: duckdb.DuckDBPyConnection) -> int:
     """Fold every source's user rows once: a warehouse of a version that kept every listing as
     a ``raw.users`` row (called when ``raw.user_repeats`` did not exist yet)."""
-    moved = 0
-    for (source,) in conn.execute("select distinct source from raw.users order by 1").fetchall():
-        conn.execute("begin transaction")
-        try:
-            moved += _fold(conn, source, "true", {})
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
+    return sum(_fold_in_transaction(conn, source, "true", {})
+               for (source,) in conn.execute("select distinct source from raw.users order by 1").fetchall())
+
+
+def _fold_in_transaction(conn: duckdb.DuckDBPyConnection, source: str, scope: str, params: dict) -> int:
+    conn.execute("begin transaction")
+    try:
+        moved = _fold(conn, source, scope, params)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
     return moved
 
 
