@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     from pipeline.config import load_config
     from pipeline.report.batch import SharedWorkers, report_dir
-    from pipeline.runner import data_date_range, report_plan
+    from pipeline.runner import data_date_range, local_today, report_plan
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="community.yaml of a modelled warehouse")
@@ -35,7 +35,7 @@ def main() -> int:
     if first is None:
         print(f"{config.warehouse}: no data", file=sys.stderr)
         return 1
-    plan = {grain: periods for grain, _, periods in report_plan(first, last)}   # as `run` renders them
+    plan = {grain: periods for grain, _, periods in report_plan(first, last, local_today(config.timezone))}   # as `run` does
     periods = [p for grain_periods in plan.values() for p in grain_periods]
     newest = [grain_periods[-1] for grain_periods in plan.values()]
     t0 = time.monotonic()

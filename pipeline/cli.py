@@ -58,16 +58,18 @@ def cmd_sample(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipeline.runner import run_all
+    from pipeline.runner import run_all, run_date
 
     try:
         config = load_config(args.config)
-    except ConfigError as exc:
+        run_date(config, getattr(args, "as_of", None))
+    except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
     print(f"Running {config.name} ({config.config_path})")
-    summary = run_all(config, args.date_from, args.date_to, documents=args.documents)
+    summary = run_all(config, args.date_from, args.date_to, documents=args.documents,
+                      as_of=getattr(args, "as_of", None))
     print(f"Done in {time.monotonic() - t0:.1f} s. Data: {summary.first_date} .. {summary.last_date}")
     if summary.failed_exports:
         print(f"WARNING: {len(summary.failed_exports)} export(s) could not be read (other exports went on):")
@@ -135,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_date, help="first local date to model (default: first with data)")
     p.add_argument("--to", dest="date_to", type=_date, help="last local date to model (default: last with data)")
     p.add_argument("--strict", action="store_true", help="exit 1 when an export failed or a check failed")
+    p.add_argument("--as-of", dest="as_of", type=_date,
+                   help="run as on the morning of this local date (default: today in the community's time "
+                        "zone): later dates are not modelled, and only weeks and months over by then are "
+                        "reported; replays a past day's scheduled run")
     _documents_option(p)
     p.set_defaults(func=cmd_run)
 

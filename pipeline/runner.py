@@ -139,7 +139,7 @@ def _stages() -> list[tuple[str | None, list[str]]]:
 
 
 def _runs(stages: list[tuple[str | None, list[str]]], first: date, last: date, unchanged: list[str],
-          today: date | None = None) -> list[tuple[str | None, list[str], dict | None]]:
+          today: date) -> list[tuple[str | None, list[str], dict | None]]:
     """The Dagster runs of a run's model stages over [first, last]: [(grain, relations, range
     tags)], without the weekly / monthly stages whose periods are not over (:func:`_period_tags`)
     and the ``unchanged`` models (pipeline/unchanged.py). An unpartitioned stage rides in the run
@@ -199,15 +199,40 @@ class WarehouseHeldOpen:
             self.conn = None
 
 
+def local_today(timezone: str, now: datetime | None = None) -> date:
+    """Today in the community's time zone ``timezone`` (``now``: an aware instant, default the clock's).
+
+    Dagster's partitions are local dates of that zone (pipeline/partitions.py): a week is over,
+    and has its partition, once its next Monday has begun THERE, not on the machine's clock."""
+    return (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(timezone)).date()
+
+
+def run_date(config: CommunityConfig, as_of: date | None = None) -> date:
+    """The local date a run takes for today: ``as_of`` (see :func:`run_all`) or
+    :func:`local_today`; an ``as_of`` later than today is an error naming both dates."""
+    today = local_today(config.timezone)
+    if as_of is not None and as_of > today:
+        raise ValueError(f"--as-of {as_of} is later than today in {config.timezone} ({today}): "
+                         "weeks and months after today have no partitions yet")
+    return as_of or today
+
+
 def run_all(config: CommunityConfig, date_from: date | None = None, date_to: date | None = None,
-            log=print, log_level: str = "WARNING", documents: str = "latest") -> RunSummary:
+            log=print, log_level: str = "WARNING", documents: str = "latest", as_of: date | None = None) -> RunSummary:
     """Materialize everything the data in [date_from, date_to] touches.
 
     ``documents``: which periods get their report.pdf and report.pptx in this run: ``latest``
     (the newest period of each grain; what a weekly run and a first run need), ``all`` (every
-    period rendered: a full re-render of history) or ``none``."""
+    period rendered: a full re-render of history) or ``none``.
+
+    ``as_of``: the local date the run takes for today (default: today in the community's time
+    zone): dates after it are not modelled, and only the weeks and months over by then are
+    (their marts and reports). Replays the morning's run of a past date, e.g. the run that
+    followed a day's exports (benchmarks/bench_scale.py). Not later than today: later weeks and
+    months have no partitions yet."""
     if documents not in DOCUMENT_CHOICES:
         raise ValueError(f"documents must be one of {', '.join(DOCUMENT_CHOICES)}, got {documents!r}")
+    today = run_date(config, as_of)
     home = prepare_dagster_home(config)
     tune_instance(home)                        # cheap events: pipeline/instance_tuning.py
     instance = dg.DagsterInstance.get()
@@ -233,7 +258,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
     with SharedWorkers(config) as workers:
         try:
             config, defs, first, last = _load_and_model(config, date_from, date_to, execute, held, workers,
-                                                         summary, log, instance)
+                                                         summary, log, instance, today)
         finally:
             held.close()                        # before the reports: their workers are other processes
         if first is None:
@@ -247,7 +272,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
 
         # (grain, range tags, periods, periods given documents)
         plan = [(grain, tags, periods, {"none": [], "latest": periods[-1:]}.get(documents, periods))
-                for grain, tags, periods in report_plan(first, last)]
+                for grain, tags, periods in report_plan(first, last, today)]
         if not plan:                            # no period is over yet: no reports, no workers
             return summary
         workers.start()
@@ -275,11 +300,11 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
 
 def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: date | None, execute,
                     held: WarehouseHeldOpen, workers: SharedWorkers, summary: RunSummary, log,
-                    instance: dg.DagsterInstance):
+                    instance: dg.DagsterInstance, today: date):
     """Stages 1-2 of :func:`run_all`: raw, then every model stage with the warehouse ``held``
     open, without the models of unchanged business inputs (pipeline/unchanged.py); ``workers``
-    are started before the period marts. Returns (config, definitions, first date, last date);
-    dates None: nothing to model."""
+    are started before the period marts; ``today``: the run's local date (:func:`run_all`).
+    Returns (config, definitions, first date, last date); dates None: nothing to model."""
     from pipeline.definitions import build_definitions, raw_asset_keys
 
     # 1. raw: load whatever is new in the landing folders, with the warehouse held open when it
@@ -303,7 +328,7 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
     first = max(first, date_from) if date_from else first
     last = min(last, date_to) if date_to else last
     # the newest daily partition is today (local); rows later than that are not modelled yet
-    last = min(last, datetime.now(ZoneInfo(config.timezone)).date())
+    last = min(last, today)
     summary.first_date, summary.last_date = first, last
     if first > last:
         log(f"No data between {date_from} and {date_to}.")
@@ -320,7 +345,7 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
                  if held.conn is not None else [])
     if unchanged:
         log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
-    for grain, relations, tags in _runs(stages, first, last, unchanged):
+    for grain, relations, tags in _runs(stages, first, last, unchanged, today):
         keys = [dg.AssetKey(r.split(".")) for r in relations]
         label = ", ".join(relations) + (f" [{tags[RANGE_START]} .. {tags[RANGE_END]}]" if tags else "")
         if grain in ("weekly", "monthly"):
@@ -361,21 +386,21 @@ def _interest_tags_to_rematch(config: CommunityConfig, first: date, last: date) 
     return min(lo, first).isoformat(), max(hi, last).isoformat()
 
 
-def report_plan(first: date, last: date) -> list[tuple[str, dict, list]]:
+def report_plan(first: date, last: date, today: date) -> list[tuple[str, dict, list]]:
     """(grain, range tags, periods) of the reports a run over [first, last] renders: the weekly
-    and the monthly periods overlapping it that are over."""
+    and the monthly periods overlapping it that are over by ``today`` (the run's local date)."""
     plan = []
     for grain in ("weekly", "monthly"):
-        tags = _period_tags(grain, first, last)
+        tags = _period_tags(grain, first, last, today)
         if tags:
             plan.append((grain, tags, periods_between(grain, date.fromisoformat(tags[RANGE_START]),
                                                       date.fromisoformat(tags[RANGE_END]))))
     return plan
 
 
-def _period_tags(grain: str, first: date, last: date, today: date | None = None) -> dict | None:
-    """Range tags for the periods overlapping [first, last] that are over (exist as partitions)."""
-    today = today or date.today()
+def _period_tags(grain: str, first: date, last: date, today: date) -> dict | None:
+    """Range tags for the periods overlapping [first, last] that are over by ``today``, a local
+    date of the community (they exist as partitions)."""
     periods = [p for p in periods_between(grain, first, last) if p.end <= today]
     if not periods:
         return None

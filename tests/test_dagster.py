@@ -360,6 +360,30 @@ def test_the_last_unpartitioned_stage_rides_in_the_run_before_it():
         ("daily", ["staging.goals", "staging.messages", "marts.goals_attainment"], ("2026-11-23", "2026-11-29"))]
 
 
+def test_a_week_is_over_when_its_next_monday_begins_in_the_communitys_time_zone():
+    """runner.local_today / report_plan: at 2026-11-22 17:30 UTC it is already Monday 11-23 in
+    Shanghai, so the week of 11-16 is over there (its Dagster partition exists) and a run of
+    that morning reports it; the machine's UTC date, still Sunday, would have left it out.
+    November is not over: no monthly report (a run as of 12-01 has it)."""
+    from datetime import datetime, timezone
+
+    from pipeline.runner import RANGE_END, RANGE_START, local_today, report_plan
+
+    now = datetime(2026, 11, 22, 17, 30, tzinfo=timezone.utc)
+    assert local_today("Asia/Shanghai", now) == date(2026, 11, 23)
+    assert local_today("UTC", now) == date(2026, 11, 22)
+    assert local_today("America/Los_Angeles", now) == date(2026, 11, 22)
+
+    def plan(today):
+        return [(grain, tags[RANGE_START], tags[RANGE_END], [p.key for p in periods])
+                for grain, tags, periods in report_plan(date(2026, 11, 10), date(2026, 11, 22), today)]
+
+    assert plan(local_today("Asia/Shanghai", now)) == [("weekly", "2026-11-09", "2026-11-16",
+                                                         ["2026-11-09", "2026-11-16"])]
+    assert plan(local_today("UTC", now)) == [("weekly", "2026-11-09", "2026-11-09", ["2026-11-09"])]
+    assert plan(date(2026, 12, 1))[1] == ("monthly", "2026-11-01", "2026-11-01", ["2026-11-01"])
+
+
 def test_a_window_is_validated_with_its_keys_checked_against_the_whole_table(tmp_path):
     """gx_runner.Window: the suite sees only the window's rows, and a key of the window found in a
     row outside it fails like a duplicate inside it would."""

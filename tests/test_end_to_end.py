@@ -9,7 +9,7 @@ metrics.json.
 from __future__ import annotations
 
 import json
-from datetime import date as D
+from datetime import date as D, timedelta
 import textwrap
 from pathlib import Path
 
@@ -279,21 +279,33 @@ def test_a_changed_tag_dictionary_is_matched_again_over_the_history(project, tmp
 
 
 def test_no_report_workers_when_no_period_is_over(project, monkeypatch, capsys):
-    """A run whose weeks and months are not over yet (pretended here) models the days and starts
-    no report worker processes: nothing would use them, and each costs ~1.5 s of imports."""
+    """A run as of a day before its week is over (`--as-of`, the morning of Saturday 03-07)
+    models the days up to that date and no week or month, and starts no report worker
+    processes: nothing would use them, and each costs ~1.5 s of imports."""
     import pipeline.report.batch as batch
-    import pipeline.runner as runner
 
     root, config = project
     spawned = []
     real_pool = batch._spawned_pool
     monkeypatch.setattr(batch, "_spawned_pool", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
-    monkeypatch.setattr(runner, "_period_tags", lambda grain, first, last, today=None: None)
-    assert main(["run", "--config", str(config)]) == 0
+    assert main(["run", "--config", str(config), "--as-of", "2026-03-07"]) == 0
     out = capsys.readouterr().out
     assert spawned == []
     assert "marts.kpis_weekly" not in out and "reports [" not in out
-    assert "staging.messages" in out                        # the days were modelled
+    assert "staging.messages" in out and "[2026-03-02 .. 2026-03-07]" in out   # 03-08's post is not modelled
+    assert "Data: 2026-03-02 .. 2026-03-07" in out and "Reports (0):" in out
+
+
+def test_as_of_later_than_today_is_refused(project, capsys):
+    """Weeks after today have no partitions yet: a future --as-of is an error, before any work."""
+    from pipeline.config import load_config
+    from pipeline.runner import local_today
+
+    _, config = project
+    tomorrow = local_today(load_config(config).timezone) + timedelta(days=1)
+    assert main(["run", "--config", str(config), "--as-of", tomorrow.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert f"--as-of {tomorrow} is later than today in Asia/Shanghai ({tomorrow - timedelta(days=1)})" in err
 
 
 def test_the_raw_stage_runs_with_the_warehouse_held_once_it_exists(tmp_path, monkeypatch):
