@@ -96,6 +96,7 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
                 window = context.partition_time_window    # the whole range during a backfill
                 start, end = window.start.date(), window.end.date()
                 if spec.grain == "daily":
+                    start -= timedelta(days=spec.lookback_days)   # dates a later one may change
                     meta = materialize(conn, spec.model, period_start=start, period_end=end, extra=extra,
                                        fragments=fragments)
                 else:

@@ -25,12 +25,14 @@ def model_inputs(timezone: str, tag_dictionary=None) -> tuple[dict, dict]:
 
 def build_model(conn: duckdb.DuckDBPyConnection, spec: ModelSpec, start: date, end: date, timezone: str,
                 tag_dictionary=None) -> dict:
-    """Materialize ``spec`` for local dates [start, end) (whole periods for weekly/monthly)."""
+    """Materialize ``spec`` for local dates [start, end) (whole periods for weekly/monthly; a
+    daily model with ``lookback_days`` rewrites that many dates before ``start`` too)."""
     extra, fragments = model_inputs(timezone, tag_dictionary)
     if spec.grain is None:
         return materialize(conn, spec.model, extra=extra, fragments=fragments)
     if spec.grain == "daily":
-        return materialize(conn, spec.model, period_start=start, period_end=end, extra=extra, fragments=fragments)
+        return materialize(conn, spec.model, period_start=start - timedelta(days=spec.lookback_days), period_end=end,
+                           extra=extra, fragments=fragments)
     periods = periods_between(spec.grain, start, end - timedelta(days=1))
     if not periods:
         return {}

@@ -43,6 +43,12 @@ class ModelSpec:
     deps: tuple = ()                  # of str (relation) or Dep
     section: str | None = None        # report section tag (marts)
     clustered: bool = False           # rows written in time-column order (sql_runner.SqlModel)
+    # A daily model whose rows of a date depend on the data of up to N later dates (a reply within
+    # 7 days answers an earlier message): each build also rewrites the N dates before its window,
+    # so a day's run brings them up to date with that day's data, as a backfill would have them.
+    # Dagster records the materialization of the run's partitions only; its "window" metadata
+    # names every date written.
+    lookback_days: int = 0
 
     @property
     def schema(self) -> str:
@@ -127,8 +133,9 @@ MODELS: list[ModelSpec] = [
     # content (user-generated)
     ModelSpec("marts/content/content_channel_daily.sql", section="content", **MART_DAILY,
               deps=("staging.members", "staging.messages")),
-    # interaction (replies within 7 days of a top-level message: read 7 days ahead)
-    ModelSpec("marts/interaction/interaction_threads.sql", section="interaction", **DAILY,
+    # interaction (replies within 7 days of a top-level message: read 7 days ahead, and a day's
+    # replies update the 7 days before it)
+    ModelSpec("marts/interaction/interaction_threads.sql", section="interaction", **DAILY, lookback_days=7,
               deps=("staging.members", Dep("staging.messages", end_offset=7),
                     Dep("staging.reactions", end_offset=7))),
     # clustered: each report reads its period's pairs (the 4M rows of a year, narrow)
@@ -171,7 +178,8 @@ MODELS += [
     ModelSpec("marts/growth/growth_channel_cohorts.sql", section="growth",
               deps=("staging.members", "staging.messages", "staging.reactions", "staging.membership_events",
                     "intermediate.person_lifecycle", "intermediate.person_days")),
-    ModelSpec("marts/strategy/strategy_metrics_daily.sql", section="strategy", **MART_DAILY,
+    # a day's response rate is interaction_threads' of that day: rewritten as far back as those are
+    ModelSpec("marts/strategy/strategy_metrics_daily.sql", section="strategy", **MART_DAILY, lookback_days=7,
               deps=("marts.activity_daily", "marts.growth_daily", "marts.interaction_threads")),
     # interest tags matched once per message when its day is modelled (the dictionary is a model
     # input: pipeline/interest_tags.py), so a report sums days instead of matching its period's text

@@ -360,6 +360,26 @@ def test_the_last_unpartitioned_stage_rides_in_the_run_before_it():
         ("daily", ["staging.goals", "staging.messages", "marts.goals_attainment"], ("2026-11-23", "2026-11-29"))]
 
 
+def test_models_whose_inputs_have_no_table_yet_are_left_out():
+    """runner._without_missing_inputs on the registry's runs: a community's first run before any
+    week is over (no table yet) leaves out the goals and competitors models, which ride in the
+    daily run but read the weekly and monthly KPIs; every other model reads tables built before
+    it in the run. Once the week and month are over, or the KPI tables exist, nothing is left out."""
+    from pipeline.runner import MODEL_RELATIONS, _runs, _stages, _without_missing_inputs
+
+    stages = _stages()
+    first, last = date(2026, 11, 23), date(2026, 11, 25)
+    runs = _runs(stages, first, last, [], date(2026, 11, 26))           # no week over
+    assert [grain for grain, _, _ in runs] == ["daily"]
+    kept, waiting = _without_missing_inputs(runs, set())
+    assert waiting == ["marts.goals_attainment", "marts.competitors_comparison"]
+    assert kept == [("daily", [r for r in runs[0][1] if r not in waiting], runs[0][2])]
+    assert _without_missing_inputs(runs, set(MODEL_RELATIONS)) == (runs, [])
+    over = _runs(stages, first, last, [], date(2026, 12, 5))             # week and month over
+    assert [grain for grain, _, _ in over] == ["daily", "weekly", "monthly"]
+    assert _without_missing_inputs(over, set()) == (over, [])
+
+
 def test_a_week_is_over_when_its_next_monday_begins_in_the_communitys_time_zone():
     """runner.local_today / report_plan: at 2026-11-22 17:30 UTC it is already Monday 11-23 in
     Shanghai, so the week of 11-16 is over there (its Dagster partition exists) and a run of

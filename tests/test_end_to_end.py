@@ -308,6 +308,28 @@ def test_as_of_later_than_today_is_refused(project, capsys):
     assert f"--as-of {tomorrow} is later than today in Asia/Shanghai ({tomorrow - timedelta(days=1)})" in err
 
 
+def test_a_days_run_updates_the_threads_of_the_days_before_it(tmp_path):
+    """Daily runs as the schedule makes them (`--from D --to D --as-of D+1`): m1 (alice, 03-02
+    23:59 local) is answered by m2 (bob, 00:01 local on 03-03). The morning of 03-03 knows no
+    reply yet; the run of 03-04 models 03-03, whose reply makes m1 responded, with its first
+    response after 2 minutes, in interaction_threads and in 03-02's response rate (the
+    strategy section's daily metric), as a run over both days has them (test_weekly_metrics_json).
+    These first runs, before any week is over, leave out the goals and competitors models, which
+    read the weekly and monthly KPIs that have no table yet (they failed the run before)."""
+    config = write_project(tmp_path)
+
+    def day_run(day: str, as_of: str):
+        assert main(["run", "--config", str(config), "--from", day, "--to", day, "--as-of", as_of]) == 0
+        return (query(tmp_path, "select replies, responded, first_response_minutes from marts.interaction_threads "
+                                "where message_key = 'forum:m1'"),
+                query(tmp_path, "select response_rate from marts.strategy_metrics_daily where date = '2026-03-02'"))
+
+    assert day_run("2026-03-02", "2026-03-03") == ([(0, False, None)], [(0.0,)])
+    assert query(tmp_path, "select count(*) from information_schema.tables where table_name in "
+                           "('kpis_weekly', 'kpis_monthly', 'goals_attainment', 'competitors_comparison')") == [(0,)]
+    assert day_run("2026-03-03", "2026-03-04") == ([(1, True, 2.0)], [(1.0,)])
+
+
 def test_the_raw_stage_runs_with_the_warehouse_held_once_it_exists(tmp_path, monkeypatch):
     """The first run creates the warehouse in its raw stage, which runs without it held (a first
     backfill's big loads); a later run's raw stage finds it and runs with it held open, like the
