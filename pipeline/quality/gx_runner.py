@@ -3,10 +3,11 @@
 Nothing is pulled into pandas: GX compiles each expectation to SQL. The result is turned
 into the facts a Dagster asset check needs (see ``assets/checks.py``).
 
-Great Expectations is imported when a suite first runs (:func:`_gx`), not with this module: its
-import takes ~2.4 s (scipy, altair, its fluent data sources), and every process that loads the
+Great Expectations is imported when a suite first runs (:func:`import_gx`), not with this module: its
+import took ~2.4-4.8 s (scipy, altair, its fluent data sources), and every process that loads the
 project's definitions paid it before, whether it validated anything or not (the Dagster code
-server, each run the UI or the daemon launches, ``community-report`` commands, the tests).
+server, each run the UI or the daemon launches, ``community-report`` commands, the tests). The
+two modules it imports for an expectation we do not use are deferred (deferred_imports.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-def _gx():
+def import_gx():
     """Great Expectations and its expectations (imported on first use), made to work on DuckDB."""
+    from pipeline.quality.deferred_imports import defer
+
+    defer()                     # scipy.stats, altair: imported by GX, never used by our suites
     from pipeline.quality import gx_duck_patch  # noqa: F401  (must be imported before validating)
 
     import great_expectations as gx
@@ -93,7 +97,7 @@ def _keys_unique_outside(suite: gx.ExpectationSuite, table: str, window: Window)
     key over the whole table. The unexpected rows are those outside rows. Written as a semi-join
     (``in``) on the window's keys: DuckDB probes the table's key column with the window's few
     values (a day of the benchmark's year: 0.11 s; as an inner join from the window 0.8 s)."""
-    _, gxe = _gx()
+    _, gxe = import_gx()
     extra = []
     for e in suite.expectations:
         if isinstance(e, gxe.ExpectColumnValuesToBeUnique):
@@ -120,7 +124,7 @@ def validate_table(database: str, table: str, suite: gx.ExpectationSuite, *, sou
     the window's values appear nowhere else in the table. With ``since_file_seq`` (a raw table),
     only the rows of the exports numbered from it on (those a run loaded).
     """
-    gx, _ = _gx()
+    gx, _ = import_gx()
     schema, name = table.split(".")
     if window is not None:
         suite = gx.ExpectationSuite(name=suite.name, expectations=[

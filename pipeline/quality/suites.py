@@ -6,11 +6,11 @@ downstream in the run; ``warning`` records a WARN and lets the run go on.
 
 from __future__ import annotations
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
-
 from pipeline.ingest.inputs_schema import BY_NAME as _INPUTS
+from pipeline.quality.gx_runner import import_gx
 from pipeline.quality.validated_tables import RAW_TABLES, STAGING_TABLES, suite_name
+
+gx, gxe = import_gx()       # GX without the modules our suites never use (deferred_imports.py)
 
 KINDS = ["message", "reply", "system"]
 
