@@ -3,8 +3,10 @@
 ``import great_expectations`` imports every expectation it ships, and one of them (the KL
 divergence expectation) imports ``scipy.stats`` and ``altair`` at module level, for its
 computation and its renderer. Our suites (pipeline/quality/suites.py) use neither, yet the two
-were ~60 % of GX's import: 4.3-4.8 s -> 1.6-2.0 s without them, on a run's critical path since
-GX is imported by the first check of a run (benchmarks/bench_gx_import.py prints the figures).
+and what they import (numpy's and scipy's compiled parts, narwhals, jsonschema's users) were a
+third of GX's import in a run's process: 2.58 -> 1.76 s (medians of 5 alternated rounds; 4.3-4.8
+-> 1.6-2.0 s on a busy machine), on a run's critical path since GX is imported by the first check
+of a run. benchmarks/bench_gx_import.py prints the figures.
 
 :func:`defer` puts a stand-in module in ``sys.modules`` under the module's name. An ``import``
 of it (``import altair as alt``, ``from scipy import stats``) then binds the stand-in without
