@@ -314,6 +314,42 @@ def test_response_rate_first_response_time_and_connectors(conn):
 
 # --- date axis and idempotency ------------------------------------------------------------------
 
+def _skewed_thread(raw: Raw) -> None:
+    raw.message("s", "p1", "u1", at(2025, 7, 10, 10))
+    raw.message("s", "early", "u2", at(2025, 7, 8, 9), kind="reply", parent_id="p1")   # 2 days before p1
+    raw.message("s", "skew", "u3", at(2025, 7, 9, 23), kind="reply", parent_id="p1")   # 11 h before: a clock
+    raw.message("s", "late", "u2", at(2025, 7, 12, 10), kind="reply", parent_id="p1")  # 2 days after
+    raw.reaction("s", "p1", "u4", reacted_at=at(2025, 7, 7, 10))       # 3 days before p1
+    raw.reaction("s", "p1", "u5", reacted_at=at(2025, 7, 9, 20))       # the day before
+    raw.reaction("s", "p1", None, count=2)                             # no time: dated by p1
+
+
+def test_replies_and_reactions_dated_before_their_message_count_the_same_built_daily_or_at_once(tmp_path):
+    """A reply counts when it is dated at most a day before its message (clocks that disagree);
+    a reaction timed before its message is dated by the message (staging.reactions). Both hold
+    whatever the window: built over the whole range at once, or day by day as daily runs build
+    it (each day's build rewrites the 7 days before it: the late reply of 07-12 reaches p1 of
+    07-10; a reaction of 07-09 on p1 used to be staged with 07-09, before p1 was, and lost).
+    p1: replies = skew + late (early is 2 days before); responded by late after 2 days (2880 min;
+    skew precedes p1: no response); reactions = u4 + u5 + the 2 undated, all dated 07-10. The
+    strategy section's response rate of 07-10 follows."""
+    results = []
+    for name, windows in (("range", [(D(2025, 7, 7), D(2025, 7, 14))]),
+                          ("daily", [(D(2025, 7, d), D(2025, 7, d + 1)) for d in range(7, 14)])):
+        conn = connect(tmp_path / f"{name}.duckdb")
+        _skewed_thread(Raw(conn))
+        for start, end in windows:
+            build(conn, start, end)
+        results.append((rows(conn, "select message_key, replies, reactions, responded, first_response_minutes "
+                                   "from marts.interaction_threads order by message_key"),
+                        rows(conn, "select response_rate from marts.strategy_metrics_daily where date = '2025-07-10'"),
+                        rows(conn, "select person_key, cast(local_date as varchar) from staging.reactions "
+                                   "order by person_key nulls first")))
+        conn.close()
+    assert results[0] == results[1] == ([("s:p1", 2, 4, True, 2880.0)], [(1.0,)],
+                                        [(None, "2025-07-10"), ("s:u4", "2025-07-10"), ("s:u5", "2025-07-10")])
+
+
 def test_daily_rows_span_first_to_last_date_with_any_data(conn):
     raw = Raw(conn)
     raw.event("s", "x", "join", at(2025, 8, 5, 9))                 # first data: an event

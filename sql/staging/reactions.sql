@@ -1,5 +1,5 @@
 -- One row per (message, reactor, reaction), dated by the reaction's own local date when it has
--- a time, else by the message's. Unknown reactors (a count only) are one row with person_key
+-- a time (never before the message's), else by the message's. Unknown reactors (a count only) are one row with person_key
 -- NULL and reaction_count = how many.
 -- Platform exports carry a message's reactions as a snapshot at export time, so the newest
 -- export holding reactions for a message wins (counts grow between exports; never summed).
@@ -62,7 +62,10 @@ dated as (
 
     select
         latest_snapshot.*,
-        coalesce(cast(timezone($timezone, latest_snapshot.reacted_at) as date), messages.local_date) as local_date
+        -- never before its message's date: a reaction timed earlier is a clock that disagrees
+        -- (a daily run, which stages the days one by one, would otherwise never date it: its day
+        -- was staged before its message was)
+        greatest(cast(timezone($timezone, latest_snapshot.reacted_at) as date), messages.local_date) as local_date
     from latest_snapshot
     inner join messages on messages.message_key = latest_snapshot.message_key
 
