@@ -188,3 +188,44 @@ def test_report_lists_the_latest_result_of_every_check(sample):
     page = (root / "reports" / "weekly" / "2026-11-16" / "report.html").read_text(encoding="utf-8")
     for r in got:
         assert html.escape(r["name"]) in page, r["name"]
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_report_built_in_parts_by_two_workers_is_the_report_of_one_process(sample, tmp_path, monkeypatch):
+    """A run with fewer reports than report workers (a daily update: its week's) builds each in
+    parts, one per worker (SharedWorkers._report_in_parts; render.build_part / write_parts), then
+    writes its files in one of them. Every file (page, Markdown, charts, metrics.json,
+    sections.json) is byte for byte the one render_report writes in one process, for the
+    newest week and month of the sample (every section filled, business inputs included)."""
+    import dataclasses
+
+    from pipeline.config import load_config
+    from pipeline.periods import period_containing
+    from pipeline.report import batch, render
+
+    root, _, conn = sample
+    assert batch.REPORT_PARTS == render.REPORT_PARTS
+    submitted = []
+    real_submit = batch.SharedWorkers._submit
+    monkeypatch.setattr(batch.SharedWorkers, "_submit", lambda self, priority, function, *args: (
+        submitted.append((function.__name__, args[-1] if function is batch._report_part_in_worker else None))
+        or real_submit(self, priority, function, *args)))
+    config = dataclasses.replace(load_config(root / "community.yaml"), report_workers=2,
+                                 reports_dir=tmp_path / "parts")
+    from datetime import date
+    for period in (period_containing("weekly", date(2026, 11, 16)), period_containing("monthly", date(2026, 10, 1))):
+        render.render_report(conn, config, period, tmp_path / "one" / period.grain, None, documents=False)
+        with batch.SharedWorkers(config) as workers:
+            workers.start()
+            workers.start_reports(config, [period], None)
+            assert ("report", batch.report_dir(config, period), config.language) in workers._early
+            workers.report_future(config, period, None, False).result(timeout=600)
+        assert submitted[-3:] == [("_report_part_in_worker", "core"), ("_report_part_in_worker", "registered"),
+                                  ("_write_parts_in_worker", None)]
+        one, parts = _files(tmp_path / "one" / period.grain), _files(batch.report_dir(config, period))
+        assert sorted(parts) == sorted(one) and len([n for n in one if n.startswith("charts/")]) >= 10
+        for name in one:
+            assert parts[name] == one[name], (period.key, name)

@@ -292,6 +292,45 @@ def _context(data: ReportData, f: Formatter, sections: list[Section]) -> dict:
     }
 
 
+# The two halves of a report's sections that can be built apart (:func:`build_part`): the core
+# sections with their extra blocks, and the sections registered in pipeline/report/sections/.
+REPORT_PARTS = ("core", "registered")
+
+
+def build_part(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period,
+               check_results: list[dict] | None, part: str = "all") -> tuple[ReportData, list[Section], dict]:
+    """The sections of ``period``'s report, or of one of its :data:`REPORT_PARTS`: (the report's
+    data, the sections, the KPIs those sections add to it).
+
+    A run renders a single period's report in two worker processes side by side, one part each
+    (pipeline/report/batch.py), and :func:`write_report` puts them together: no section of one
+    part reads what a section of the other adds (the registered sections read the core KPIs of
+    ``collect``), so the files are the same as from one process (tests/test_report_render.py)."""
+    data = collect(conn, config, period, check_results)
+    f = Formatter(config.language)
+    ctx = SectionContext(conn=conn, config=config, period=period, data=data, f=f)
+    sections: list[Section] = []
+    added: dict = {}
+    if part in ("all", "core"):
+        sections = build_sections(data, f)
+        # extra blocks of core sections (growth: acquisition channels, activity: member segments,
+        # content: published content + keywords); imported here: extras imports this module
+        from pipeline.report.sections.extras import extra_blocks
+        for built in sections:
+            blocks, extra_kpis = extra_blocks(ctx, built.slug)
+            built.blocks.extend(blocks)
+            data.kpis.update(extra_kpis)
+            added.update(extra_kpis)
+    if part in ("all", "registered"):
+        # sections registered in pipeline/report/sections/ (goals, campaigns, feedback, ...)
+        for slug, builder in load_all().items():
+            built, extra_kpis = builder(ctx)
+            sections.append(built)
+            data.kpis.update(extra_kpis)
+            added.update(extra_kpis)
+    return data, sections, added
+
+
 def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period, out_dir,
                   check_results: list[dict] | None = None, documents: bool = True) -> dict[str, Path]:
     """Write report.html, report.md, charts/*.svg, metrics.json and sections.json for ``period``
@@ -299,23 +338,26 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
 
     ``documents=False`` leaves those to the ``report/<grain>_report_documents`` asset and
     removes the ones of an earlier render, which would no longer match the page."""
-    data = collect(conn, config, period, check_results)
-    f = Formatter(config.language)
-    sections = build_sections(data, f)
-    # sections registered in pipeline/report/sections/ (goals, campaigns, feedback, ...)
-    ctx_sections = SectionContext(conn=conn, config=config, period=period, data=data, f=f)
-    # extra blocks of core sections (growth: acquisition channels, activity: member segments,
-    # content: published content + keywords); imported here: extras imports this module
-    from pipeline.report.sections.extras import extra_blocks
-    for built in sections:
-        blocks, extra_kpis = extra_blocks(ctx_sections, built.slug)
-        built.blocks.extend(blocks)
-        data.kpis.update(extra_kpis)
-    for slug, builder in load_all().items():
-        built, extra_kpis = builder(ctx_sections)
-        sections.append(built)
-        data.kpis.update(extra_kpis)
-    sections.sort(key=lambda s: SECTION_ORDER.index(s.slug))
+    data, sections, _ = build_part(conn, config, period, check_results)
+    return write_report(out_dir, data, config.language, sections, documents=documents)
+
+
+def write_parts(out_dir, language: str, parts: list[tuple[ReportData, list[Section], dict]],
+                documents: bool = False) -> dict[str, Path]:
+    """:func:`write_report` of the :data:`REPORT_PARTS` built apart (in that order): the data of
+    the first, with the KPIs every part added, in the order one process adds them."""
+    data = parts[0][0]
+    for _, _, added in parts[1:]:
+        data.kpis.update(added)
+    return write_report(out_dir, data, language, [s for _, sections, _ in parts for s in sections],
+                        documents=documents)
+
+
+def write_report(out_dir, data: ReportData, language: str, sections: list[Section],
+                 documents: bool = True) -> dict[str, Path]:
+    """The files of a report whose sections are built (:func:`build_part`); see :func:`render_report`."""
+    f = Formatter(language)
+    sections = sorted(sections, key=lambda s: SECTION_ORDER.index(s.slug))
     out = Path(out_dir)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     env = _environment()
@@ -327,7 +369,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, peri
     paths["md"].write_text(env.get_template("report.md.j2").render(ctx), encoding="utf-8")
     paths["metrics"].write_text(json.dumps(metrics_document(data), ensure_ascii=False, indent=2, allow_nan=False)
                                 + "\n", encoding="utf-8")
-    paths["sections"].write_text(json.dumps(sections_document(sections, ctx, f.language, period),
+    paths["sections"].write_text(json.dumps(sections_document(sections, ctx, f.language, data.period),
                                             ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     written = set()
     for section in sections:
