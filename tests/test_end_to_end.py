@@ -330,6 +330,37 @@ def test_a_days_run_updates_the_threads_of_the_days_before_it(tmp_path):
     assert day_run("2026-03-03", "2026-03-04") == ([(1, True, 2.0)], [(1.0,)])
 
 
+RUN_AND_LIST_MODULES = """
+import sys
+from pipeline.cli import main
+code = main(["run", "--config", sys.argv[1], "--as-of", "2026-03-09"])
+print("IMPORTED", sorted(m for m in ("matplotlib", "weasyprint", "pptx", "pipeline.report.render") if m in sys.modules))
+sys.exit(code)
+"""
+
+
+def test_a_run_leaves_the_reports_to_its_workers_without_importing_them(tmp_path):
+    """`community-report run` as of Monday 03-09: the week of 03-02 is over, its month is not, so
+    one report, fewer than the two report workers: built in two parts by them. The run's own
+    process never imports what a report needs (the report's modules with matplotlib, WeasyPrint,
+    python-pptx: ~1.5 s that competed with the workers for the two cores; the parts pass through
+    it pickled). Its files are all there."""
+    import subprocess
+    import sys
+
+    config = write_project(tmp_path)
+    with config.open("a", encoding="utf-8") as f:
+        f.write("settings:\n  report_workers: 2\n")
+    done = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, str(config)], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "IMPORTED []" in done.stdout, done.stdout[-2000:]
+    folder = tmp_path / "reports" / "weekly" / "2026-03-02"
+    assert {"report.html", "report.md", "metrics.json", "sections.json", "report.pdf", "report.pptx"} <= \
+        {p.name for p in folder.iterdir()}
+    assert not (tmp_path / "reports" / "monthly").exists()
+
+
 def test_the_raw_stage_runs_with_the_warehouse_held_once_it_exists(tmp_path, monkeypatch):
     """The first run creates the warehouse in its raw stage, which runs without it held (a first
     backfill's big loads); a later run's raw stage finds it and runs with it held open, like the

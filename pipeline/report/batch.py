@@ -33,6 +33,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -352,16 +353,20 @@ def _render_in_worker(config: CommunityConfig, period: Period, check_results: li
 
 
 def _report_part_in_worker(config: CommunityConfig, period: Period, check_results: list[dict] | None,
-                           part: str) -> tuple:
+                           part: str) -> bytes:
+    """One part of a report's sections (render.build_part), pickled: the run's process passes it
+    on to the worker that writes the report without unpickling it, which would import the
+    report's modules there (matplotlib, the sections: ~1.5 s beside the two busy workers)."""
     from pipeline.report.render import build_part
 
-    return build_part(_connection(), config, period, check_results, part)
+    return pickle.dumps(build_part(_connection(), config, period, check_results, part))
 
 
-def _write_parts_in_worker(config: CommunityConfig, period: Period, parts: list[tuple]) -> dict[str, Path]:
+def _write_parts_in_worker(config: CommunityConfig, period: Period, parts: list[bytes]) -> dict[str, Path]:
     from pipeline.report.render import write_parts
 
-    return write_parts(report_dir(config, period), config.language, parts, documents=False)
+    return write_parts(report_dir(config, period), config.language, [pickle.loads(part) for part in parts],
+                       documents=False)
 
 
 def render_periods(config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
@@ -372,14 +377,16 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
     used when the periods are rendered in this process. ``documents=False``: no report.pdf /
     report.pptx (see :func:`write_period_documents`). While a run's :class:`SharedWorkers` are
     started, every period goes to them (a report they started ahead is collected)."""
-    from pipeline.report.render import render_report
-
     shared = _shared_workers(config)
     if shared is not None:
         return _collect(periods, [shared.report_future(config, period, check_results, documents)
                                   for period in periods], on_done)
     workers = _worker_count(config, periods, workers)
     if not workers:
+        # imported only here: it imports matplotlib and the sections (~1.5 s), which the process
+        # of a run whose workers render (`community-report run`) never needs
+        from pipeline.report.render import render_report
+
         with open_connection() as conn:
             return _in_process(periods, on_done, lambda period: render_report(
                 conn, config, period, report_dir(config, period), check_results=check_results, documents=documents))
