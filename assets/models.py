@@ -18,6 +18,7 @@ from pipeline.partitions import Partitions
 from pipeline.periods import periods_between
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 from pipeline.sql_runner import SQL_DIR, materialize, materialize_windows
+from pipeline.warehouse import table_exists
 
 _ONE_DAY = timedelta(days=1)
 
@@ -62,11 +63,21 @@ def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
     return deps
 
 
+def _period_inputs(spec: ModelSpec) -> list[ModelSpec]:
+    """The weekly and monthly models an unpartitioned model reads (goals and competitors read
+    the period KPIs of every section): their tables appear with the first week or month over."""
+    if spec.grain is not None:
+        return []
+    by_relation = {m.relation: m for m in MODELS}
+    return [by_relation[d.relation] for d in spec.dep_specs()
+            if d.relation in by_relation and by_relation[d.relation].grain in ("weekly", "monthly")]
+
+
 def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
     partitions_def = partitions.for_grain(spec.grain)
     tags = {"report_section": spec.section} if spec.section else None
-
-    @dg.asset(
+    waits_for = _period_inputs(spec)
+    asset_args = dict(
         key=model_key(spec.relation),
         group_name=spec.schema,
         kinds={"duckdb", "sql"},
@@ -84,8 +95,9 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
         metadata={"sql_path": dg.MetadataValue.path(str(SQL_DIR / spec.path))},
         pool="duckdb",
     )
-    def _model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               community: CommunityConfigResource) -> dg.MaterializeResult:
+
+    def build(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+              community: CommunityConfigResource) -> dg.MaterializeResult:
         config = community.load()
         extra, fragments = model_inputs(config.timezone, config.interest_tags)
         with warehouse.get_connection() as conn:
@@ -113,7 +125,29 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
                 columns=[dg.TableColumn(name=c, type=t) for c, t in meta["columns"]]),
         })
 
-    return _model
+    if not waits_for:
+        @dg.asset(**asset_args)
+        def _model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   community: CommunityConfigResource) -> dg.MaterializeResult:
+            return build(context, warehouse, community)
+
+        return _model
+
+    # Until every period model it reads has a table (a community's first weeks), the model is not
+    # materialized: the step succeeds without it (output_required=False) and says why, instead of
+    # failing the scheduled daily run (or `community-report run`) on a missing table every morning.
+    @dg.asset(**asset_args, output_required=False)
+    def _waiting_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                       community: CommunityConfigResource):
+        with warehouse.get_connection() as conn:
+            missing = [u.relation for u in waits_for if not table_exists(conn, u.schema, u.model.table)]
+        if missing:
+            context.log.info(f"{spec.relation} not built yet: no table for {', '.join(missing)} "
+                             "(their first week or month is not over)")
+            return
+        yield build(context, warehouse, community)
+
+    return _waiting_model
 
 
 def build_model_assets(partitions: Partitions, raw_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:

@@ -34,7 +34,6 @@ from pipeline.report.batch import DOCUMENT_CHOICES, SharedWorkers, report_dir
 from pipeline.unchanged import unchanged_models
 from pipeline.warehouse import connect, table_exists
 
-MODEL_RELATIONS = frozenset(spec.relation for spec in MODELS)
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 PID_TAG = "community_report/runner_pid"   # lets a later run recognise runs a killed process left behind
@@ -162,39 +161,6 @@ def _runs(stages: list[tuple[str | None, list[str]]], first: date, last: date, u
             continue
         runs.append((grain, relations, tags))
     return runs
-
-
-def _model_tables(conn) -> set[str]:
-    """The registry's models that have a table in the warehouse (``conn``; None: none yet)."""
-    if conn is None:
-        return set()
-    tables = {f"{schema}.{table}" for schema, table in conn.execute(
-        "select table_schema, table_name from information_schema.tables").fetchall()}
-    return MODEL_RELATIONS & tables
-
-
-def _without_missing_inputs(runs: list[tuple[str | None, list[str], dict | None]], existing: set[str]):
-    """``runs`` without the models that read another model which has no table (not in
-    ``existing``) and is not built before them in these runs, and those models' names.
-
-    The goals and competitors models read the weekly and monthly KPIs, whose tables appear with
-    the first week and month over: a community's first runs before that would fail on them.
-    They are left out until then, as the weekly and monthly marts and reports are (the report
-    says so in their sections). A model of the same run counts as built before: the registry's
-    order is topological, and Dagster runs a run's models in their dependencies' order."""
-    built, kept, waiting = set(existing), [], []
-    reads = {spec.relation: {dep.relation for dep in spec.dep_specs()} & MODEL_RELATIONS for spec in MODELS}
-    for grain, relations, tags in runs:
-        ready = []
-        for relation in relations:
-            if reads.get(relation, set()) <= built:
-                ready.append(relation)
-                built.add(relation)
-            else:
-                waiting.append(relation)
-        if ready:
-            kept.append((grain, ready, tags))
-    return kept, waiting
 
 
 def _may_share_run(stage_grain: str | None, grain: str | None) -> bool:
@@ -379,10 +345,7 @@ def _load_and_model(config: CommunityConfig, date_from: date | None, date_to: da
                  if held.conn is not None else [])
     if unchanged:
         log(f"  (unchanged inputs and SQL, left as they are: {', '.join(unchanged)})")
-    runs, waiting = _without_missing_inputs(_runs(stages, first, last, unchanged, today), _model_tables(held.conn))
-    if waiting:
-        log(f"  (left out: {', '.join(waiting)}: a model they read has no table yet and this run does not build it)")
-    for grain, relations, tags in runs:
+    for grain, relations, tags in _runs(stages, first, last, unchanged, today):
         keys = [dg.AssetKey(r.split(".")) for r in relations]
         label = ", ".join(relations) + (f" [{tags[RANGE_START]} .. {tags[RANGE_END]}]" if tags else "")
         if grain in ("weekly", "monthly"):

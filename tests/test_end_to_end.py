@@ -314,8 +314,9 @@ def test_a_days_run_updates_the_threads_of_the_days_before_it(tmp_path):
     reply yet; the run of 03-04 models 03-03, whose reply makes m1 responded, with its first
     response after 2 minutes, in interaction_threads and in 03-02's response rate (the
     strategy section's daily metric), as a run over both days has them (test_weekly_metrics_json).
-    These first runs, before any week is over, leave out the goals and competitors models, which
-    read the weekly and monthly KPIs that have no table yet (they failed the run before)."""
+    These first runs, before any week is over, do not materialize the goals and competitors
+    models, which read the weekly and monthly KPIs that have no table yet: their steps succeed
+    without them (they failed the run before)."""
     config = write_project(tmp_path)
 
     def day_run(day: str, as_of: str):
