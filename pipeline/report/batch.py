@@ -207,9 +207,9 @@ class SharedWorkers:
                          check_results: list[dict] | None) -> Future:
         """One period's report (no documents) with its sections built in two workers side by side
         (render.REPORT_PARTS: the core sections, the registered ones), then its files written by
-        one of them. A weekly report of the benchmark's year was ~3.0-3.4 s in one worker while
-        the other had nothing to do, at the head of a daily update's longest path (report, then
-        its PDF)."""
+        one of them. A weekly report of the benchmark's year took 2.0-3.5 s in one worker while the
+        other had nothing to do, at the head of a daily update's longest path (report, then its
+        PDF); 1.5-2.1 s so (alternated)."""
         report = Future()
         parts = [self._submit(priority, _report_part_in_worker, config, period, check_results, part)
                  for part in REPORT_PARTS]
