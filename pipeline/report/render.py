@@ -305,7 +305,7 @@ def build_part(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period:
     A run renders a single period's report in two worker processes side by side, one part each
     (pipeline/report/batch.py), and :func:`write_report` puts them together: no section of one
     part reads what a section of the other adds (the registered sections read the core KPIs of
-    ``collect``), so the files are the same as from one process (tests/test_report_render.py)."""
+    ``collect``), so the files are the same as from one process (tests/test_sample_pipeline.py)."""
     data = collect(conn, config, period, check_results)
     f = Formatter(config.language)
     ctx = SectionContext(conn=conn, config=config, period=period, data=data, f=f)
