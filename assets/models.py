@@ -21,6 +21,7 @@ from pipeline.sql_runner import SQL_DIR, materialize, materialize_windows
 from pipeline.warehouse import table_exists
 
 _ONE_DAY = timedelta(days=1)
+_BY_RELATION = {m.relation: m for m in MODELS}
 
 
 def model_key(relation: str) -> dg.AssetKey:
@@ -41,7 +42,6 @@ def input_only_automation() -> dg.AutomationCondition:
 
 
 def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
-    by_relation = {m.relation: m for m in MODELS}
     deps = []
     for dep in spec.dep_specs():
         if dep.relation == "raw":
@@ -50,7 +50,7 @@ def _deps(spec: ModelSpec, raw_keys: list[dg.AssetKey]) -> list[dg.AssetDep]:
         if dep.relation == INPUTS:
             deps.append(dg.AssetDep(BUSINESS_INPUTS_KEY))
             continue
-        upstream = by_relation[dep.relation]
+        upstream = _BY_RELATION[dep.relation]
         mapping = None
         if spec.grain and upstream.grain:
             same = spec.grain == upstream.grain
@@ -68,9 +68,8 @@ def _period_inputs(spec: ModelSpec) -> list[ModelSpec]:
     the period KPIs of every section): their tables appear with the first week or month over."""
     if spec.grain is not None:
         return []
-    by_relation = {m.relation: m for m in MODELS}
-    return [by_relation[d.relation] for d in spec.dep_specs()
-            if d.relation in by_relation and by_relation[d.relation].grain in ("weekly", "monthly")]
+    return [_BY_RELATION[d.relation] for d in spec.dep_specs()
+            if d.relation in _BY_RELATION and _BY_RELATION[d.relation].grain in ("weekly", "monthly")]
 
 
 def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:

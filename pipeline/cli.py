@@ -60,16 +60,16 @@ def cmd_sample(args) -> int:
 def cmd_run(args) -> int:
     from pipeline.runner import run_all, run_date
 
+    as_of = getattr(args, "as_of", None)          # `demo` runs without one
     try:
         config = load_config(args.config)
-        run_date(config, getattr(args, "as_of", None))
+        run_date(config, as_of)                     # a later date: an error before any work
     except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
     print(f"Running {config.name} ({config.config_path})")
-    summary = run_all(config, args.date_from, args.date_to, documents=args.documents,
-                      as_of=getattr(args, "as_of", None))
+    summary = run_all(config, args.date_from, args.date_to, documents=args.documents, as_of=as_of)
     print(f"Done in {time.monotonic() - t0:.1f} s. Data: {summary.first_date} .. {summary.last_date}")
     if summary.failed_exports:
         print(f"WARNING: {len(summary.failed_exports)} export(s) could not be read (other exports went on):")

@@ -207,7 +207,6 @@ def test_a_report_built_in_parts_by_two_workers_is_the_report_of_one_process(sam
     from pipeline.report import batch, render
 
     root, _, conn = sample
-    assert batch.REPORT_PARTS == render.REPORT_PARTS
     submitted = []
     real_submit = batch.SharedWorkers._submit
     monkeypatch.setattr(batch.SharedWorkers, "_submit", lambda self, priority, function, *args: (

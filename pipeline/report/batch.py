@@ -44,15 +44,13 @@ from typing import Callable
 
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
+from pipeline.report.sections import REPORT_PARTS
 from pipeline.warehouse import temp_directory_for
 
 # which periods of a run get report.pdf and report.pptx (community-report run --documents)
 DOCUMENT_CHOICES = ("latest", "all", "none")
 # fewer periods than this: rendered in the calling process
 MIN_PERIODS_FOR_WORKERS = 3
-# render.REPORT_PARTS, not imported from there: that imports matplotlib, and this module is
-# imported by the runner's process, which renders nothing itself (a test keeps the two equal)
-REPORT_PARTS = ("core", "registered")
 
 _worker_conn = None
 _worker_settings: tuple | None = None
@@ -206,7 +204,7 @@ class SharedWorkers:
     def _report_in_parts(self, priority: int, config: CommunityConfig, period: Period,
                          check_results: list[dict] | None) -> Future:
         """One period's report (no documents) with its sections built in two workers side by side
-        (render.REPORT_PARTS: the core sections, the registered ones), then its files written by
+        (REPORT_PARTS: the core sections, the registered ones), then its files written by
         one of them. A weekly report of the benchmark's year took 2.0-3.5 s in one worker while the
         other had nothing to do, at the head of a daily update's longest path (report, then its
         PDF); 1.5-2.1 s so (alternated)."""

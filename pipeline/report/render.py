@@ -32,7 +32,7 @@ from pipeline.report import charts, narrative
 from pipeline.report.data import ReportData, collect
 from pipeline.report.documents import SECTIONS_FILE, remove_documents, write_documents
 from pipeline.report.i18n import GLOSSARY, LOWER_IS_BETTER, Formatter
-from pipeline.report.sections import SECTION_ORDER, SectionContext, load_all
+from pipeline.report.sections import REPORT_PARTS, SECTION_ORDER, SectionContext, load_all
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
 _MD_LEADING = re.compile(r"^(\s*|\s*\d+)((?<=\d)[.)]|(?<!\d)[#+\-=])(?=\s|$|#)")
@@ -290,11 +290,6 @@ def _context(data: ReportData, f: Formatter, sections: list[Section]) -> dict:
         "sections": sections,
         "css": (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8"),
     }
-
-
-# The two halves of a report's sections that can be built apart (:func:`build_part`): the core
-# sections with their extra blocks, and the sections registered in pipeline/report/sections/.
-REPORT_PARTS = ("core", "registered")
 
 
 def build_part(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, period: Period,

@@ -1,6 +1,6 @@
 -- One row per (message, reactor, reaction), dated by the reaction's own local date when it has
--- a time (never before the message's), else by the message's. Unknown reactors (a count only) are one row with person_key
--- NULL and reaction_count = how many.
+-- a time (never before the message's), else by the message's. Unknown reactors (a count only)
+-- are one row with person_key NULL and reaction_count = how many.
 -- Platform exports carry a message's reactions as a snapshot at export time, so the newest
 -- export holding reactions for a message wins (counts grow between exports; never summed).
 -- Canonical files are reaction events, so all canonical files are combined.

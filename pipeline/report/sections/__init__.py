@@ -1,6 +1,6 @@
 """Pluggable report sections beyond the core ones built in ``render.build_sections``.
 
-A section module registers a builder with :func:`section`; ``render_report`` calls every
+A section module registers a builder with :func:`section`; ``render.build_part`` calls every
 registered builder with a :class:`SectionContext` and places the result by
 :data:`SECTION_ORDER` (the 18 sections of product.md §5, then the appendices). A builder
 returns the :class:`~pipeline.report.render.Section` and the KPIs it adds to metrics.json
@@ -21,6 +21,11 @@ import duckdb
 
 from pipeline.config import CommunityConfig
 from pipeline.periods import Period
+
+# The two halves of a report's sections that can be built apart (render.build_part, e.g. in two
+# worker processes: pipeline/report/batch.py): the core sections of render.build_sections with
+# their extra blocks, and the sections registered here.
+REPORT_PARTS = ("core", "registered")
 
 # product.md §5 order; slugs of the core sections are those of render.build_sections
 SECTION_ORDER = [
