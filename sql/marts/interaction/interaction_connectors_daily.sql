@@ -45,18 +45,13 @@ replies as (
 
 ),
 
-short_window as (
-
-    -- a daily or weekly run (up to two months): only the messages its replies answer are looked
-    -- up, not the whole history (same result: they are joined to replies below). A longer range
-    -- takes them all: the filter would keep nearly everything.
-    select ($period_end - $period_start) <= 62 as yes
-
-),
-
 targets as (
 
-    -- the message replied to may be of any date
+    -- the message replied to may be of any date. Joined to the replies as it is: filtering it
+    -- first by the replies' keys (`message_key in (...)`, for short windows only: behind an `or`
+    -- that kept DuckDB from pushing the join's keys into the scan) made a day's run read and join
+    -- every message of the history (~0.5 s of a day at the benchmark's year, now ~0.2 s; the
+    -- year's window ~2.6 -> ~2.0 s; same rows)
     select
         messages.message_key,
         messages.person_key
@@ -64,7 +59,6 @@ targets as (
     left join persons on persons.person_key = messages.person_key
     where not messages.is_bot
         and not coalesce(persons.is_bot, false)
-        and (not (select yes from short_window) or messages.message_key in (select target_key from replies))
 
 ),
 
