@@ -586,6 +586,8 @@ import json, os, sys
 from datetime import date, timedelta
 sys.path.insert(0, {root!r})
 from pipeline.config import load_config
+from pipeline.ingest.export_people import summarise
+from pipeline.ingest.schema import create_raw_tables
 from pipeline.model_registry import MODELS
 from pipeline.warehouse import connect
 
@@ -598,12 +600,14 @@ def outside(col):
     if keep_from:
         cond += f" or {{col}} < DATE '{{keep_from}}'"
     return cond
+create_raw_tables(conn)     # a year of an earlier version: the tables export_people.py fills
 conn.execute("begin transaction")
 # reactions of the messages that leave the history go with them
 conn.execute(f'''delete from raw.reactions r using raw.messages m
                 where r.source = m.source and r.message_id = m.message_id and ({{outside("m.local_date")}})''')
 conn.execute(f"delete from raw.messages where {{outside('local_date')}}")
 conn.execute(f"delete from raw.membership_events where {{outside('local_date')}}")
+summarise(conn)             # who appears in each export, of the rows left (export_people.py)
 tables = {{r[0] + '.' + r[1] for r in conn.execute(
     "select table_schema, table_name from information_schema.tables").fetchall()}}
 for spec in MODELS:

@@ -17,6 +17,7 @@ import duckdb
 
 from pipeline.build import build_all
 from pipeline import warehouse
+from pipeline.ingest.export_people import summarise
 from pipeline.ingest.schema import create_raw_tables
 
 TZ = "Asia/Shanghai"
@@ -45,6 +46,10 @@ class Raw:
     def _prov(self, source: str, file_id: str, file_seq: int) -> dict:
         return {"source": source, "platform": self.platform, "file_id": file_id,
                 "file_path": f"{file_id}.csv", "file_seq": file_seq, "location": f"row[{next(self._loc):05d}]"}
+
+    def _summarise(self, source: str, file_seq: int) -> None:
+        # as the loader does for each export: who appears in it (pipeline/ingest/export_people.py)
+        summarise(self.conn, "source = $source and file_seq = $file_seq", {"source": source, "file_seq": file_seq})
 
     def user(self, source: str, user_id: str, *, name: str | None = None, is_bot: bool = False,
              joined_at: datetime | None = None, file_id: str = "f1", file_seq: int = 1) -> None:
@@ -79,6 +84,7 @@ class Raw:
              "author_is_bot": author_is_bot, "sent_at": sent_at, "kind": kind, "system_event": system_event,
              "parent_id": parent_id, "thread_id": thread_id, "text": text, "edited_at": edited_at,
              "has_attachment": has_attachment})
+        self._summarise(source, file_seq)
 
     def reaction(self, source: str, message_id: str, reactor_id: str | None, *, reaction: str = "thumbsup",
                  count: int = 1, reacted_at: datetime | None = None, file_id: str = "f1",
@@ -92,6 +98,7 @@ class Raw:
                       cast($reacted_at as varchar) as raw_time, cast($reacted_at as timestamptz) as reacted_at""",
             {**self._prov(source, file_id, file_seq), "message_id": message_id, "reactor_id": reactor_id,
              "reaction": reaction, "count": count, "reacted_at": reacted_at})
+        self._summarise(source, file_seq)
 
     def event(self, source: str, user_id: str, event: str, occurred_at: datetime, *, channel_id: str = "c1",
               via: str | None = None, file_id: str = "f1", file_seq: int = 1) -> None:

@@ -16,6 +16,7 @@ import pytest
 from tests.builders import Raw, at, build, by_date, connect, kpis, rows
 from pipeline.model_registry import MODELS
 from pipeline.build import model_inputs, period_windows
+from pipeline.ingest.export_people import summarise
 from pipeline.periods import periods_between
 from pipeline.sql_runner import SQL_DIR, materialize, materialize_windows
 
@@ -472,6 +473,7 @@ def test_first_build_of_a_big_window_is_not_lost(conn):
                            cast(i as varchar) as message_id, 'c1' as channel_id, 'u' || (i % 100) as author_id,
                            'message' as kind, timestamptz '2025-09-01 04:00:00+00' as sent_at
                     from range($n) as t (i)""", {"n": n})
+    summarise(conn)                               # as the loader does (export_people.py)
     build(conn, D(2025, 9, 1), D(2025, 9, 2))
     assert by_date(conn, "marts.activity_daily", "dau, messages") == {D(2025, 9, 1): (100, n)}
 
@@ -489,6 +491,7 @@ def test_a_table_built_by_an_older_model_is_brought_up_to_date_over_its_whole_hi
                            'message' as kind, timestamptz '2025-09-01 04:00:00+00' as sent_at,
                            case i % 4 when 0 then 'hi' when 1 then '  ' when 2 then '' end as text
                     from range($n) as t (i)""", {"n": n})
+    summarise(conn)                               # as the loader does (export_people.py)
     raw.message("s", "late", "u1", at(2025, 9, 3), text="   ")
     build(conn, D(2025, 9, 1), D(2025, 9, 4))
     names = ", ".join(r[0] for r in rows(conn, "describe staging.messages"))
@@ -541,6 +544,7 @@ def test_daily_tables_are_written_in_date_order(conn):
                            'message' as kind, 'hi' as text,
                            timestamptz '2025-09-10 04:00:00+00' - to_days(cast(i // 15000 as integer)) as sent_at
                     from range($n) as t (i)""", {"n": n})
+    summarise(conn)                               # as the loader does (export_people.py)
     build(conn, D(2025, 9, 1), D(2025, 9, 11))
 
     def out_of_order(table: str, column: str) -> int:

@@ -10,7 +10,9 @@ each new one in its own transaction (small units on a second lane beside the big
    selects an entity's rows, see ``LoadContext.defer_candidates``);
 2. rows breaking a rule of ``rules.py`` → ``raw.quarantine`` (rule + reason naming the
    file and place); the rest → ``raw.*`` with their local date;
-3. a ``raw.files`` ledger row with the counts (read = loaded + quarantined).
+3. who appears in the unit (``export_people.py``: its authors and reactors, for
+   ``staging.members``);
+4. a ``raw.files`` ledger row with the counts (read = loaded + quarantined).
 
 After the units, user listings that repeat the user's previous one move from ``raw.users`` to
 ``raw.user_repeats`` (``user_repeats.py``: user lists are stored once per change).
@@ -36,6 +38,7 @@ import duckdb
 from pipeline.adapters import get_adapter
 from pipeline.adapters.base import ExportParseError, LoadContext
 from pipeline.config import CommunityConfig, SourceConfig
+from pipeline.ingest.export_people import SUMMARY_TABLES, summarise
 from pipeline.ingest.rules import LOCAL_DATE_FROM, RULES, reason_case_sql, rule_case_sql
 from pipeline.ingest.schema import CANDIDATE_COLUMNS, create_candidate_tables, create_raw_tables
 from pipeline.ingest.user_repeats import fold_after_delete, fold_existing, fold_repeats, hand_on_deleted
@@ -238,7 +241,7 @@ def _next_seq(conn) -> int:
 
 def _delete_unit_rows(conn, source: str, where: str, params: dict) -> None:
     hand_on_deleted(conn, source, where, params)   # user rows that later listings repeat
-    for table in (*ENTITIES, "user_repeats", "quarantine", "files"):
+    for table in (*ENTITIES, *SUMMARY_TABLES, "user_repeats", "quarantine", "files"):
         conn.execute(f"delete from raw.{table} where source = $source and {where}", {"source": source, **params})
     fold_after_delete(conn, source)
 
@@ -275,6 +278,7 @@ def _load_unit(conn, config: CommunityConfig, source: SourceConfig, adapter, uni
                         {"source": source.name, **keys}).fetchone()[0]:
             _delete_unit_rows(conn, source.name, where, keys)
         counts = _move_candidates(conn, config, now, file_id, ctx.deferred)
+        summarise(conn, "source = $source and file_seq = $file_seq", {"source": source.name, "file_seq": seq})
         conn.execute(
             """insert into raw.files values ($f, $s, $pl, $p, $seq, $size, $now, 'loaded', null,
                                             $read, $loaded, $quar, $mread, $mloaded, $mquar)""",

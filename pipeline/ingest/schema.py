@@ -202,13 +202,45 @@ RAW_DDL.append(f"""
         )
     )
 """)
+# Who appears in each export (pipeline/ingest/export_people.py): what staging.members needs of
+# the raw messages and reactions, one row per (export unit, user), written with the unit's rows.
+RAW_DDL += [
+    """
+    create table if not exists raw.message_authors (
+        source VARCHAR,
+        platform VARCHAR,
+        file_id VARCHAR,
+        file_path VARCHAR,
+        file_seq BIGINT,
+        author_id VARCHAR,
+        author_name VARCHAR,           -- on the author's latest message of the export with a name
+        author_name_at TIMESTAMPTZ,    -- that message's sent_at
+        is_bot BOOLEAN,                -- any of their messages flags them as a bot (NULL = none says)
+        first_message_at TIMESTAMPTZ   -- their first non-system message of the export
+    )
+    """,
+    """
+    create table if not exists raw.reaction_users (
+        source VARCHAR,
+        platform VARCHAR,
+        file_id VARCHAR,
+        file_path VARCHAR,
+        file_seq BIGINT,
+        reactor_id VARCHAR
+    )
+    """,
+]
 RAW_DDL += INPUT_RAW_DDL  # business inputs: raw.input_files, raw.input_<name> (inputs_schema.py)
 
 
 def create_raw_tables(conn) -> None:
-    """Create the raw schema and its tables if missing (idempotent)."""
+    """Create the raw schema and its tables if missing (idempotent); a warehouse of a version
+    without the per-export summaries gets them from its raw rows (export_people.py)."""
+    from pipeline.ingest.export_people import summarise_if_missing
+
     for ddl in RAW_DDL:
         conn.execute(ddl)
+    summarise_if_missing(conn)
 
 
 def create_candidate_tables(conn) -> None:

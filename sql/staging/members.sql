@@ -19,15 +19,16 @@ users as (
 
 authors as (
 
+    -- over every export's authors (raw.message_authors, one row per export and author: the same
+    -- as aggregating their raw.messages rows, a group-by of the whole history on every run)
     select
         source,
         any_value(platform) as platform,
         author_id as user_id,
-        arg_max(author_name, sent_at) as display_name,
-        coalesce(bool_or(author_is_bot), false) as is_bot,
-        min(sent_at) filter (where kind <> 'system') as first_message_at
-    from raw.messages
-    where author_id is not null
+        arg_max(author_name, author_name_at) as display_name,      -- on their latest named message
+        coalesce(bool_or(is_bot), false) as is_bot,
+        min(first_message_at) as first_message_at
+    from raw.message_authors
     group by source, author_id
 
 ),
@@ -35,8 +36,7 @@ authors as (
 reactors as (
 
     select source, any_value(platform) as platform, reactor_id as user_id
-    from raw.reactions
-    where reactor_id is not null
+    from raw.reaction_users
     group by source, reactor_id
 
 ),
