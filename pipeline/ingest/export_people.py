@@ -16,8 +16,9 @@ Both carry the unit's provenance (``file_id``, ``file_path``, ``file_seq``) and 
 with its rows: written in the unit's load transaction from the rows it moved to ``raw.*``,
 deleted with them when a new version of the export replaces it (``loader._delete_unit_rows``).
 So aggregating them again per member gives exactly what aggregating the raw rows gives
-(tests/test_ingest.py compares the two). A warehouse of a version without these tables gets
-them from its raw rows once, by the first load of this one (:func:`summarise_if_missing`).
+(tests/test_export_people.py compares the two). A warehouse of a version without these tables
+gets them from its raw rows once, by the first load of this one (:func:`summarise_if_missing`,
+called by ``create_raw_tables``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _AUTHORS = """
         file_path,
         file_seq,
         author_id,
-        arg_max(author_name, sent_at),                                  -- the latest named message
+        arg_max(author_name, sent_at),          -- the latest named message (arg_max skips a NULL name)
         max(sent_at) filter (where author_name is not null),           -- ... and its time
         bool_or(author_is_bot),
         min(sent_at) filter (where kind <> 'system')
