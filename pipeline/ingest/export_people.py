@@ -36,8 +36,9 @@ _AUTHORS = """
         file_path,
         file_seq,
         author_id,
-        arg_max(author_name, sent_at),          -- the latest named message (arg_max skips a NULL name)
-        max(sent_at) filter (where author_name is not null),           -- ... and its time
+        arg_max(author_name, sent_at),                          -- the latest named message
+        max(sent_at) filter (where author_name is not null),    -- ... and its time (arg_max
+                                                                -- skips NULL names)
         bool_or(author_is_bot),
         min(sent_at) filter (where kind <> 'system')
     from raw.messages

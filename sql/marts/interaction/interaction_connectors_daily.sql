@@ -50,8 +50,8 @@ targets as (
     -- the message replied to may be of any date. Joined to the replies as it is: filtering it
     -- first by the replies' keys (`message_key in (...)`, for short windows only: behind an `or`
     -- that kept DuckDB from pushing the join's keys into the scan) made a day's run read and join
-    -- every message of the history (~0.5 s of a day at the benchmark's year, now ~0.2 s; the
-    -- year's window ~2.6 -> ~2.0 s; same rows)
+    -- every message of the history (a day at the benchmark's year 0.44-0.57 -> 0.19-0.25 s, the
+    -- year's window 2.6-3.5 -> 2.0-2.5 s in two measurements; same rows)
     select
         messages.message_key,
         messages.person_key
