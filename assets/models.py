@@ -115,9 +115,11 @@ def build_model_asset(spec: ModelSpec, partitions: Partitions, raw_keys: list[dg
                         spec.grain, periods_between(spec.grain, start, end - _ONE_DAY, complete_only=False), extra),
                         fragments=fragments)
                 windows = f"{start} .. {end} (exclusive)"
+        changed = {"rows_changed": int(meta["rows_changed"])} if "rows_changed" in meta else {}
         return dg.MaterializeResult(metadata={
             "dagster/row_count": int(meta["total_rows"]),
             "rows_in_window": int(meta["window_rows"]),
+            **changed,
             "window": windows,
             "dagster/table_name": f"warehouse.{spec.relation}",
             "dagster/column_schema": dg.TableSchema(

@@ -585,6 +585,7 @@ SPLIT_CHILD = r"""
 import json, os, sys
 from datetime import date, timedelta
 sys.path.insert(0, {root!r})
+from pipeline.build import build_model
 from pipeline.config import load_config
 from pipeline.ingest.export_people import summarise
 from pipeline.ingest.schema import create_raw_tables
@@ -623,6 +624,12 @@ for spec in MODELS:
             cond += f" or {{spec.time_column}} < DATE '{{keep_from}}'"
         conn.execute(f"delete from {{spec.relation}} where {{cond}}")
 conn.execute("commit")
+# the unpartitioned models as the previous morning's run left them: built from the history kept
+# (sql_runner.py gives an existing table only the rows that differ, so an update must find the
+# table the day before had, not the whole year's)
+for spec in MODELS:
+    if spec.grain is None and spec.relation in tables:
+        build_model(conn, spec, day, day, config.timezone, config.interest_tags)
 conn.execute("checkpoint")
 out = {{"messages": conn.execute("select count(*) from raw.messages").fetchone()[0],
        "first": str(conn.execute("select min(local_date) from raw.messages").fetchone()[0])}}

@@ -13,8 +13,10 @@ interest-tag mart needs one function call per tag of a configurable dictionary. 
 only SQL and parameter names, never values.
 
 Partitioned models replace their window in one transaction (delete window, insert), so a
-rerun or a backfill replaces and never appends twice. Unpartitioned models are rebuilt with
-``create or replace table``. Only identifiers from our own model registry are formatted
+rerun or a backfill replaces and never appends twice. Unpartitioned models are computed whole,
+and their table is given the rows that differ (:func:`_apply_changes`): a daily run changes a
+few of the ~110,000 rows of staging.members, and writing them all again was most of the WAL a
+daily update leaves to checkpoint. Only identifiers from our own model registry are formatted
 into SQL.
 """
 
@@ -115,9 +117,11 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
                 period_end: date | None = None, extra: dict | None = None,
                 fragments: dict | None = None) -> dict:
     """Materialize one model (a window of it when partitioned). Returns metadata: the rows
-    written (``window_rows``), the table's rows (``total_rows``) and its ``columns``.
+    written (``window_rows``), the table's rows (``total_rows``) and its ``columns``; for an
+    unpartitioned model, ``window_rows`` is the whole table and ``rows_changed`` the rows its
+    table was given (deleted plus inserted, :func:`_apply_changes`; 0 = left as it was).
 
-    The whole operation is one transaction: a failure leaves the previous state intact.
+    The write is one transaction: a failure leaves the previous state intact.
     A partitioned table built by an earlier version of the model, whose columns differ from what
     the model selects now, is brought up to date in that transaction (:func:`_column_changes`).
     """
@@ -129,15 +133,84 @@ def materialize(conn: duckdb.DuckDBPyConnection, model: SqlModel, *, period_star
     sql = expand(model.sql, fragments)
     params = {"period_start": period_start, "period_end": period_end, **(extra or {})}
     conn.execute(f"create schema if not exists {model.schema}")
+    if table_exists(conn, model.schema, model.table):
+        changed = _apply_changes(conn, model, sql, bind(sql, params))
+    else:
+        _replace_table(conn, model, sql, bind(sql, params))
+        changed = None
+    total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
+    return {"window_rows": total_rows, "total_rows": total_rows, "columns": _columns(conn, model),
+            "rows_changed": total_rows if changed is None else changed}
+
+
+def _replace_table(conn: duckdb.DuckDBPyConnection, model: SqlModel, select: str, params: dict | None = None) -> None:
+    """``model``'s table replaced by the rows of ``select``, in one transaction."""
     conn.execute("begin transaction")
     try:
-        conn.execute(f"create or replace table {model.relation} as {sql}", bind(sql, params))
+        conn.execute(f"create or replace table {model.relation} as {select}", params or {})
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
         raise
-    total_rows = conn.execute(f"select count(*) from {model.relation}").fetchone()[0]
-    return {"window_rows": total_rows, "total_rows": total_rows, "columns": _columns(conn, model)}
+
+
+# Past this share of the table's rows, writing the whole table costs less than the changes.
+REWRITE_SHARE = 0.5
+
+
+def _apply_changes(conn: duckdb.DuckDBPyConnection, model: SqlModel, sql: str, params: dict) -> int:
+    """Give an unpartitioned model's existing table the rows of ``sql``, writing only the rows
+    that differ; return how many rows were deleted plus inserted (0: the table is as it was).
+
+    The model is computed into a temporary table (memory, spilled to the temp directory if
+    need be; never written to the WAL). Rows are compared by a 64-bit hash of all their columns,
+    as a multiset: every row whose hash appears a different number of times in the table and in
+    the result is deleted from the table, and the result's rows with those hashes are inserted.
+    The table then holds exactly the result's rows, unless a changed row hashes to the very
+    value of the row it replaces (odds ~2^-64 per changed row). Measured on the benchmark's
+    year (staging.members, 110,699 rows): computing 0.83 s; writing the whole table again
+    0.65 s plus 0.34 s to checkpoint its 23 MB of WAL, against 0.05 s to compare the hashes.
+
+    The whole table is written again instead when its columns differ from the result's (an
+    earlier version of the model) or when more than :data:`REWRITE_SHARE` of its rows changed."""
+    new = f"temp.main.__new_{model.schema}_{model.table}"
+    changes = f"temp.main.__changes_{model.schema}_{model.table}"
+    conn.execute(f"create or replace temp table __new_{model.schema}_{model.table} as {sql}", params)
+    try:
+        existing = conn.execute(f"describe {model.relation}").fetchall()
+        total = conn.execute(f"select count(*) from {new}").fetchone()[0]
+        if [r[:2] for r in existing] != [r[:2] for r in conn.execute(f"describe {new}").fetchall()]:
+            _replace_table(conn, model, f"select * from {new}")
+            return total
+        row_hash = "hash(" + ", ".join(f'"{r[0]}"' for r in existing) + ")"
+        conn.execute("begin transaction")
+        try:
+            # the hashes carried by a different number of rows in the table and in the result
+            conn.execute(f"""
+                create or replace temp table __changes_{model.schema}_{model.table} as
+                with old as (select {row_hash} as h, count(*) as n from {model.relation} group by h),
+                     new as (select {row_hash} as h, count(*) as n from {new} group by h)
+                select h, coalesce(old.n, 0) as old_rows, coalesce(new.n, 0) as new_rows
+                from old full join new using (h)
+                where old.n is distinct from new.n""")
+            old_rows, new_rows = conn.execute(f"select coalesce(sum(old_rows), 0), coalesce(sum(new_rows), 0) "
+                                              f"from {changes}").fetchone()
+            if old_rows + new_rows > REWRITE_SHARE * max(total, 1):
+                conn.execute(f"create or replace table {model.relation} as select * from {new}")
+                conn.execute("commit")
+                return total
+            if old_rows + new_rows:
+                conn.execute(f"delete from {model.relation} where {row_hash} in (select h from {changes})")
+                conn.execute(f"insert into {model.relation} select * from {new} "
+                             f"where {row_hash} in (select h from {changes})")
+            conn.execute("commit")
+            return old_rows + new_rows
+        except Exception:
+            conn.execute("rollback")
+            raise
+    finally:
+        conn.execute(f"drop table if exists {changes}")
+        conn.execute(f"drop table if exists {new}")
 
 
 def materialize_windows(conn: duckdb.DuckDBPyConnection, model: SqlModel, windows: list[Window], *,
