@@ -9,6 +9,7 @@ them (its <section> headings and chart figures), so the checks follow new sectio
 from __future__ import annotations
 
 import html as htmllib
+import io
 import re
 import shutil
 import subprocess
@@ -193,6 +194,91 @@ def test_pdf_fetches_nothing(reports, tmp_path):
     assert attempts == []
     assert (tmp_path / "report.pdf").stat().st_size > 1000
     assert (tmp_path / "again.pdf").read_bytes() == (reports["week_zh"][0] / "report.pdf").read_bytes()
+
+
+# ------------------------------------------- the PDF laid out while its charts are rasterised
+
+def _without_documents(folder, tmp_path):
+    """A copy of a rendered report as the report stage leaves it: no PNG, PDF or PPTX yet."""
+    copy = tmp_path / "report"
+    shutil.copytree(folder, copy)
+    for made in [copy / "report.pdf", copy / "report.pptx", *(copy / "charts").glob("*.png")]:
+        made.unlink()
+    return copy
+
+
+def _side_by_side(copy, token):
+    """batch.py's two document tasks on two threads, the PDF's started first (it waits)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.report.batch import _pdf_while_rasterised, _rasterise_and_mark
+
+    with ThreadPoolExecutor(2) as pool:
+        pdf = pool.submit(_pdf_while_rasterised, copy, "zh", token)
+        raster = pool.submit(_rasterise_and_mark, copy, token)
+        return pdf, raster, [pdf.exception(timeout=120), raster.exception(timeout=120)]
+
+
+def test_a_pdf_laid_out_while_its_charts_are_rasterised_is_the_same_pdf(reports, tmp_path):
+    """The PDF started before any PNG exists, laid out with placeholders of the sizes its SVGs
+    give, then drawn with the PNGs: the very file the report's documents got one after the other
+    (charts first), and no marker is left behind."""
+    folder = reports["week_zh"][0]
+    copy = _without_documents(folder, tmp_path)
+    pdf, _, errors = _side_by_side(copy, "t1")
+    assert errors == [None, None]
+    assert pdf.result() == {"pdf": copy / "report.pdf"}
+    assert (copy / "report.pdf").read_bytes() == (folder / "report.pdf").read_bytes()
+    assert sorted(p.name for p in (copy / "charts").iterdir()) == sorted(p.name for p in (folder / "charts").iterdir())
+
+
+def test_the_placeholders_have_the_size_resvg_gives_each_chart(reports):
+    """rasterised_header (resvg's 32-bit arithmetic) against the PNGs resvg wrote, every chart."""
+    from pipeline.report.documents import PNG_DPI
+    from pipeline.report.pdf import placeholder_png, png_header, rasterised_header
+
+    pngs = [png for name in CASES for png in (reports[name][0] / "charts").glob("*.png")]
+    assert len(pngs) >= 10
+    for png in pngs:
+        header = png_header(png.read_bytes())
+        assert rasterised_header(png.with_suffix(".svg"), PNG_DPI) == header, png
+        with Image.open(io.BytesIO(placeholder_png(png.stem, header))) as im:
+            im.load()
+            assert (im.size, im.mode) == (header[:2], "RGBA")
+    # two charts of one size are two images for WeasyPrint's cache (it keys them by URL)
+    assert placeholder_png("a", (10, 5, 8, 6)) != placeholder_png("b", (10, 5, 8, 6))
+
+
+def test_a_png_of_another_size_than_its_placeholder_has_the_pdf_laid_out_again(reports, tmp_path, monkeypatch,
+                                                                               caplog):
+    from pipeline.report import pdf as pdf_module
+
+    folder = reports["week_zh"][0]
+    copy = _without_documents(folder, tmp_path)
+    monkeypatch.setattr(pdf_module, "rasterised_header", lambda svg, dpi: (300, 100, 8, 6))
+    with caplog.at_level("WARNING", logger="pipeline.report.pdf"):
+        _, _, errors = _side_by_side(copy, "t2")
+    assert errors == [None, None]
+    assert "laying the PDF out again" in caplog.text
+    # the same pages as the report's own PDF, drawn from the same PNGs
+    for made in (copy, folder):
+        run("pdftoppm", "-png", "-r", "40", str(made / "report.pdf"), str(tmp_path / f"{made.name}-page"))
+    ours, theirs = (sorted(tmp_path.glob(f"{made.name}-page-*.png")) for made in (copy, folder))
+    assert len(ours) == len(theirs) > 5
+    assert [p.read_bytes() for p in ours] == [p.read_bytes() for p in theirs]
+    assert run("pdftotext", str(copy / "report.pdf"), "-") == run("pdftotext", str(folder / "report.pdf"), "-")
+
+
+def test_a_pdf_waiting_for_charts_that_cannot_be_rasterised_stops_with_the_reason(reports, tmp_path):
+    copy = _without_documents(reports["week_zh"][0], tmp_path)
+    broken = sorted((copy / "charts").glob("*.svg"))[0]
+    broken.write_text("<svg", encoding="utf-8")
+    pdf, raster, errors = _side_by_side(copy, "t3")
+    assert isinstance(errors[1], ValueError) and f"{broken}: cannot rasterise the chart" in str(errors[1])
+    assert isinstance(errors[0], RuntimeError)
+    assert f"{copy}: its charts could not be rasterised, so no PDF" in str(errors[0])
+    assert not (copy / "report.pdf").exists()
+    assert [p.name for p in (copy / "charts").glob(".raster*")] == []
 
 
 # ----------------------------------------------------------------------------- PPTX

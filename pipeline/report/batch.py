@@ -38,6 +38,8 @@ import re
 import shutil
 import sys
 import threading
+import time
+import uuid
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -251,21 +253,21 @@ class SharedWorkers:
 
     def _start_documents(self, folder: Path, language: str, documents: Future) -> None:
         """Make the documents of one report over the workers, ``documents`` then holding their
-        paths: its charts rasterised in one part per worker, then report.pdf and report.pptx side
-        by side. In one task they were one after the other (a weekly report of the benchmark:
-        PNGs 1.45 s, PDF 3.5 s, PPTX 0.5 s), the newest period's on the run's longest path."""
-        from pipeline.report.documents import chart_names
+        paths: one worker rasterises the charts, then makes report.pptx; meanwhile the other lays
+        report.pdf out with placeholders of the charts' sizes and draws it once their PNGs are
+        written (:func:`_pdf_while_rasterised`). A weekly report of the benchmark's year had
+        its charts rasterised in two halves (~0.7 s), then its PDF (~3.5-4 s) beside its slides.
+        The rasterising is submitted first and so starts first: the PDF that waits for it
+        never holds the worker it needs (with one worker they would run one after the other)."""
+        token = uuid.uuid4().hex
+        raster = self._submit(self.DOCUMENTS, _rasterise_and_mark, folder, token)
+        pdf = self._submit(self.DOCUMENTS, _pdf_while_rasterised, folder, language, token)
 
-        names = chart_names(folder)
-        parts = [part for part in (names[i::self.workers] for i in range(self.workers)) if part]
-        rasters = [self._submit(self.DOCUMENTS, _rasterise_part, folder, part) for part in parts]
-
-        def write() -> None:
-            pdf = self._submit(self.DOCUMENTS, _pdf_of, folder, language)
+        def slides() -> None:
             pptx = self._submit(self.DOCUMENTS, _pptx_of, folder, language)
             _when_all([pdf, pptx], documents, lambda: _settle(documents, result={**pdf.result(), **pptx.result()}))
 
-        _when_all(rasters, documents, write)
+        _when_all([raster], documents, slides)
 
     def _submit(self, priority: int, function: Callable, *args) -> Future:
         future = Future()
@@ -437,17 +439,53 @@ def _when_all(parts: list[Future], target: Future, then: Callable[[], None]) -> 
         part.add_done_callback(one_done)
 
 
-def _rasterise_part(folder: Path, names: list[str]) -> None:
+# How long a PDF laid out waits for its charts' PNGs (a weekly report's take ~1.5 s).
+RASTER_TIMEOUT_S = 600.0
+
+
+def _raster_markers(folder: Path, token: str) -> tuple[Path, Path]:
+    """The files by which :func:`_rasterise_and_mark` tells the PDF's worker its charts are
+    written (charts/.rasterised-<token>) or could not be (charts/.raster-failed-<token>)."""
+    charts = Path(folder) / "charts"
+    return charts / f".rasterised-{token}", charts / f".raster-failed-{token}"
+
+
+def _rasterise_and_mark(folder: Path, token: str) -> None:
+    """Every chart of ``folder`` rasterised (documents.rasterise_charts), then its marker."""
     from pipeline.report.documents import rasterise_charts
 
-    rasterise_charts(folder, names)
+    done, failed = _raster_markers(folder, token)
+    done.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*done.parent.glob(".rasterised-*"), *done.parent.glob(".raster-failed-*")]:
+        stale.unlink(missing_ok=True)                  # left by a run that stopped
+    try:
+        rasterise_charts(folder)
+    except BaseException as exc:
+        failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+        raise
+    done.touch()
 
 
-def _pdf_of(folder: Path, language: str) -> dict[str, Path]:
-    from pipeline.report.documents import remove_stale_pngs, write_pdf_document
+def _pdf_while_rasterised(folder: Path, language: str, token: str) -> dict[str, Path]:
+    """report.pdf of ``folder``, laid out while another worker rasterises its charts
+    (:func:`_rasterise_and_mark` with the same ``token``), drawn once they are written."""
+    from pipeline.report.documents import write_pdf_document
 
-    remove_stale_pngs(folder)
-    return write_pdf_document(folder, language)
+    done, failed = _raster_markers(folder, token)
+
+    def pngs_written() -> None:
+        deadline = time.monotonic() + RASTER_TIMEOUT_S
+        while not done.exists():
+            if failed.exists():
+                reason = failed.read_text(encoding="utf-8")
+                failed.unlink(missing_ok=True)
+                raise RuntimeError(f"{folder}: its charts could not be rasterised, so no PDF ({reason})")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{folder}: its charts were not rasterised within {RASTER_TIMEOUT_S:.0f} s")
+            time.sleep(0.01)
+        done.unlink(missing_ok=True)
+
+    return write_pdf_document(folder, language, pngs_coming=pngs_written)
 
 
 def _pptx_of(folder: Path, language: str) -> dict[str, Path]:

@@ -19,6 +19,7 @@ makes them for the periods asked for (``community-report run --documents latest|
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -31,15 +32,14 @@ def chart_names(folder: Path) -> list[str]:
     return sorted(svg.stem for svg in (Path(folder) / "charts").glob("*.svg"))
 
 
-def rasterise_charts(folder: Path, names: list[str] | None = None) -> dict[str, bytes]:
-    """charts/<name>.png for every charts/<name>.svg, or for ``names`` only (one worker's part
-    of the charts, see batch.py); returns name -> PNG bytes. Rasterising every chart also
-    removes the PNGs of charts no longer drawn (:func:`remove_stale_pngs`)."""
+def rasterise_charts(folder: Path) -> dict[str, bytes]:
+    """charts/<name>.png for every charts/<name>.svg; returns name -> PNG bytes. Also removes
+    the PNGs of charts no longer drawn (:func:`remove_stale_pngs`)."""
     import resvg_py
 
     chart_dir = Path(folder) / "charts"
     pngs: dict[str, bytes] = {}
-    for name in (chart_names(folder) if names is None else names):
+    for name in chart_names(folder):
         svg = chart_dir / f"{name}.svg"
         try:
             png = resvg_py.svg_to_bytes(svg_path=str(svg), skip_system_fonts=True, dpi=float(PNG_DPI))
@@ -47,8 +47,7 @@ def rasterise_charts(folder: Path, names: list[str] | None = None) -> dict[str, 
             raise ValueError(f"{svg}: cannot rasterise the chart ({exc})") from exc
         svg.with_suffix(".png").write_bytes(png)
         pngs[name] = png
-    if names is None:
-        remove_stale_pngs(folder)
+    remove_stale_pngs(folder)
     return pngs
 
 
@@ -71,12 +70,14 @@ def _deck(folder: Path) -> dict:
     return json.loads((folder / SECTIONS_FILE).read_text(encoding="utf-8"))
 
 
-def write_pdf_document(folder: Path, language: str | None = None) -> dict[str, Path]:
-    """report.pdf of a rendered report whose charts are rasterised (charts/*.png)."""
+def write_pdf_document(folder: Path, language: str | None = None,
+                       pngs_coming: Callable[[], None] | None = None) -> dict[str, Path]:
+    """report.pdf of a rendered report whose charts are rasterised (charts/*.png), or being
+    rasterised (``pngs_coming``: see :func:`pipeline.report.pdf.write_pdf`)."""
     from pipeline.report.pdf import write_pdf
 
     language = language or _deck(folder)["language"]
-    return write_pdf(Path(folder) / "report.html", language=language)
+    return write_pdf(Path(folder) / "report.html", language=language, pngs_coming=pngs_coming)
 
 
 def write_pptx_document(folder: Path, language: str | None = None, pngs: dict[str, bytes] | None = None,
