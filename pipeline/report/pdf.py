@@ -115,8 +115,9 @@ def _mark_long_tables(html: str) -> str:
         pos = start + len("<table>")
 
 
-_INLINE_CHART = re.compile(r'(<figure class="chart" id="chart-([a-z0-9_]+)">\s*)<svg\b.*?</svg>', re.S)
-_CHART_ID = re.compile(r'<figure class="chart" id="chart-([a-z0-9_]+)">')
+_CHART_FIGURE = r'<figure class="chart" id="chart-([a-z0-9_]+)">'
+_CHART_ID = re.compile(_CHART_FIGURE)
+_INLINE_CHART = re.compile(rf'({_CHART_FIGURE}\s*)<svg\b.*?</svg>', re.S)
 
 
 def _img_charts(html: str, sources: dict[str, str]) -> str:
@@ -157,6 +158,11 @@ def png_header(data: bytes) -> PngHeader | None:
         return None
     width, height = struct.unpack(">II", data[16:24])
     return width, height, data[24], data[25]
+
+
+def _read_png_header(png: Path) -> PngHeader | None:
+    with png.open("rb") as f:
+        return png_header(f.read(32))
 
 
 def _f32(value: float) -> float:
@@ -203,7 +209,7 @@ def chart_headers(html: str, chart_dir: Path, coming: bool, dpi: int) -> dict[st
         if coming:
             header = rasterised_header(svg, dpi) if svg.is_file() else None
         else:
-            header = png_header(png.read_bytes()[:32]) if png.is_file() else None
+            header = _read_png_header(png) if png.is_file() else None
         if header is not None and header[3] in (0, 2, 4, 6):
             headers[name] = header
     return headers
