@@ -286,8 +286,9 @@ def test_no_report_workers_when_no_period_is_over(project, monkeypatch, capsys):
 
     root, config = project
     spawned = []
-    real_pool = batch._spawned_pool
-    monkeypatch.setattr(batch, "_spawned_pool", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    real_pool, real_server = batch._worker_pool, batch._start_fork_server
+    monkeypatch.setattr(batch, "_worker_pool", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    monkeypatch.setattr(batch, "_start_fork_server", lambda: spawned.append("server") or real_server())
     assert main(["run", "--config", str(config), "--as-of", "2026-03-07"]) == 0
     out = capsys.readouterr().out
     assert spawned == []

@@ -502,8 +502,9 @@ def test_shared_workers_collect_what_was_started_ahead(rendered, base_config, tm
     with batch.SharedWorkers(config) as workers:
         workers.start()
         # what the warm-up loaded (modules, the segmenter's dictionary) is out of the workers'
-        # garbage collections
+        # garbage collections; the workers were forked by the fork server, which loaded it
         assert workers.pool.submit(gc.get_freeze_count).result() > 100_000
+        assert workers.pool.submit(os.getppid).result() not in (os.getpid(), 1)
         workers.start_reports(config, [EMPTY_WEEK, WEEK], CHECKS, documents_for=[WEEK])
         early_report = workers._early[("report", week_dir, "zh")][1]
         early_documents = workers._early[("documents", week_dir, "zh")]
@@ -641,6 +642,29 @@ def test_a_warm_report_worker_exits_quietly(tmp_path):
                           cwd=Path(__file__).resolve().parents[1], env=env)
     assert done.stdout.strip().splitlines()[-1] == "42"
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr[:500]
+
+
+def test_a_failed_preload_leaves_the_fork_server_running():
+    """The fork server's preload swallows an error of the workers' warm-up (any error but an
+    ImportError would end the server, and every worker start would fail without a reason);
+    the warm-up then runs again in each worker's initializer, which raises it there."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "class Broken:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pipeline.report.worker_preload': raise RuntimeError('no fonts')\n"
+        "sys.meta_path.insert(0, Broken())\n"
+        "import pipeline.report.fork_server_preload\n"
+        "try:\n"
+        "    import pipeline.report.worker_preload\n"
+        "except RuntimeError as e:\n"
+        "    print('raised:', e)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip().splitlines()[-1] == "raised: no fonts"
 
 
 def _drawn_twice(monkeypatch):

@@ -9,8 +9,10 @@ configured DuckDB memory limit (:func:`worker_memory_limit`). Outside ``communit
 one or two periods are rendered in the calling process on its connection: starting a worker
 (importing matplotlib, jieba) would cost more than it saves.
 
-Workers are started with ``spawn`` (never ``fork``: the parent holds DuckDB and Dagster threads).
-A failure in any period fails the call with that period's error.
+Workers are forked from multiprocessing's fork server, a clean process that loads what every
+worker needs once (worker_preload.py) and forks them from there; never forked from the calling
+process, which holds DuckDB and Dagster threads. Where there is no fork server, they are
+spawned. A failure in any period fails the call with that period's error.
 
 :class:`SharedWorkers` is one pool for every report stage of a ``community-report run``: while it
 is started, every period (a single one too) goes to its workers, which started once, side by
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import gc
 import heapq
 import itertools
 import logging
@@ -88,32 +89,23 @@ def _connection():
 
 def _start_warm_worker(warehouse: str, memory_limit: str, temp_root: str, threads: int) -> None:
     """A shared worker, with everything a report and its documents import already imported
-    (so the first period of each stage does not wait for it)."""
+    (so the first period of each stage does not wait for it): by the fork server it was forked
+    from, else now (worker_preload.py)."""
     _start_worker(warehouse, memory_limit, temp_root, threads)
-    import pipeline.report.documents  # noqa: F401
-    import pipeline.report.pdf  # noqa: F401  (WeasyPrint)
-    import pipeline.report.pptx  # noqa: F401
-    import pipeline.report.render  # noqa: F401  (matplotlib, Jinja2)
-    from pipeline.report.sections._text import tokenizer
-
-    tokenizer()                       # the segmenter's dictionary (jieba's)
-    # What is loaded now lives as long as the worker: kept out of every later garbage
-    # collection, which then scans only what the reports make (16 weekly reports of the
-    # benchmark's year: 39.2 -> 37.8 s, ~3.5 %, every one of five alternated pairs faster).
-    gc.collect()
-    gc.freeze()
+    import pipeline.report.worker_preload  # noqa: F401
     atexit.register(_exit_without_teardown)
 
 
 def _exit_without_teardown() -> None:
-    """A shared worker's exit (at interpreter exit, once the pool has shut it down: every task
-    done, every file it wrote closed): flush the output and end the process, as a forked
-    multiprocessing child ends (``os._exit`` after its work), without the interpreter's
-    teardown. That teardown, a last collection of everything the warm-up and the reports
-    loaded, took ~0.9 s at the end of each run (two workers side by side), and with the frozen
-    warm-up DuckDB's binding objects outlived the binding: nanobind printed ~60 lines of
-    "leaked instances / types / functions". The exit code is 0: the pool reads none from a
-    worker it shut down (a worker that dies earlier never gets here)."""
+    """A spawned shared worker's exit (at interpreter exit, once the pool has shut it down: every
+    task done, every file it wrote closed): flush the output and end the process, as a forked
+    multiprocessing child ends (``os._exit`` after its work; a worker from the fork server never
+    gets here), without the interpreter's teardown. That teardown, a last collection of
+    everything the warm-up and the reports loaded, took ~0.9 s at the end of each run (two
+    workers side by side), and with the frozen warm-up DuckDB's binding objects outlived the
+    binding: nanobind printed ~60 lines of "leaked instances / types / functions". The exit
+    code is 0: the pool reads none from a worker it shut down (a worker that dies earlier never
+    gets here)."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -167,18 +159,21 @@ class SharedWorkers:
         return self
 
     def start(self) -> None:
-        """Start the workers (once; they load their imports while the caller goes on) and
-        share them from now on."""
+        """Start the workers' fork server (once; it loads their imports while the caller goes on;
+        the workers are forked by the first tasks) and share the workers from now on. A task
+        submitted before the server has loaded everything waits for it."""
         global _shared
         if self.workers < 2 or self.pool is not None:
             return
         if _shared is not None:
             raise RuntimeError("report workers are already shared in this process")
-        self.pool = _spawned_pool(self.workers, initializer=_start_warm_worker,
-                                  initargs=(self.warehouse, worker_memory_limit(self.memory_limit, self.workers),
-                                            temp_directory_for(self.warehouse), self.threads))
-        for _ in range(self.workers):
-            self.pool.submit(_ready)
+        self.pool = _worker_pool(self.workers, initializer=_start_warm_worker,
+                                 initargs=(self.warehouse, worker_memory_limit(self.memory_limit, self.workers),
+                                           temp_directory_for(self.warehouse), self.threads))
+        if not _start_fork_server():
+            # spawned: each worker loads its imports when started, so start them all now
+            for _ in range(self.workers):
+                self.pool.submit(_ready)
         _shared = self
 
     def start_reports(self, config: CommunityConfig, periods: list[Period], check_results: list[dict] | None,
@@ -390,7 +385,7 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
         with open_connection() as conn:
             return _in_process(periods, on_done, lambda period: render_report(
                 conn, config, period, report_dir(config, period), check_results=check_results, documents=documents))
-    with _spawned_pool(workers, initializer=_start_worker,
+    with _worker_pool(workers, initializer=_start_worker,
                        initargs=(str(config.warehouse), worker_memory_limit(config.duckdb_memory_limit, workers),
                                  temp_directory_for(config.warehouse))) as pool:
         return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
@@ -524,7 +519,7 @@ def write_period_documents(config: CommunityConfig, periods: list[Period],
     if not workers:
         return _in_process(periods, on_done, lambda period: _documents_of(report_dir(config, period),
                                                                           config.language))
-    with _spawned_pool(workers) as pool:
+    with _worker_pool(workers) as pool:
         return _collect(periods, [pool.submit(_documents_of, report_dir(config, p), config.language)
                                   for p in periods], on_done)
 
@@ -544,9 +539,36 @@ def _in_process(periods: list[Period], on_done: Callable | None, task: Callable)
     return results
 
 
-def _spawned_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes (for one call, use it with ``with``)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+# What the fork server imports before it forks a worker: worker_preload.py, failing quietly
+# (an error is raised again by the worker that imports it, see fork_server_preload.py)
+FORK_SERVER_PRELOAD = ["pipeline.report.fork_server_preload"]
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How report workers are started: forked from the fork server (with FORK_SERVER_PRELOAD
+    loaded: set before it starts; one server per process, kept until the process ends), else
+    spawned."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(FORK_SERVER_PRELOAD)
+    return context
+
+
+def _start_fork_server() -> bool:
+    """Start the fork server now, if workers are forked from one (True), so it loads the preload
+    while the caller goes on; without this, the first task's worker would wait for it."""
+    if _worker_context().get_start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return True
+
+
+def _worker_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes (:func:`_worker_context`; for one call, use it with ``with``)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
                                initializer=initializer, initargs=initargs)
 
 
