@@ -159,6 +159,81 @@ def test_pdf_charts_are_print_resolution_images(reports, tmp_path):
     assert green > 400, green
 
 
+def test_chart_pngs_are_rgb_with_the_pixels_resvg_draws(reports):
+    """The charts' PNGs are 8-bit RGB with the pixels of resvg's drawing on white (every pixel
+    of which is opaque)."""
+    import resvg_py
+
+    from pipeline.report.documents import PNG_BACKGROUND, PNG_DPI
+
+    folder = reports["week_zh"][0]
+    pngs = sorted((folder / "charts").glob("*.png"))
+    assert len(pngs) >= 5
+    for png in pngs:
+        with Image.open(png) as im:
+            assert im.mode == "RGB", png.name
+    svg = folder / "charts" / "members.svg"
+    drawn = resvg_py.svg_to_bytes(svg_path=str(svg), skip_system_fonts=True, dpi=float(PNG_DPI),
+                                  background=PNG_BACKGROUND)
+    with Image.open(io.BytesIO(drawn)) as rgba, Image.open(svg.with_suffix(".png")) as rgb:
+        assert rgba.mode == "RGBA" and rgba.getchannel("A").getextrema() == (255, 255)
+        assert rgb.size == rgba.size and list(rgb.getdata()) == list(rgba.convert("RGB").getdata())
+
+
+def _png(mode: str, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (37, 11), (30, 120, 50) if mode in ("RGB", "RGBA") else 7).save(buffer, format="PNG", **save)
+    return buffer.getvalue()
+
+
+def _interlaced(png: bytes) -> bytes:
+    """``png`` marked as interlaced (Adam7) in its header (Pillow writes no interlaced PNG)."""
+    import struct
+    import zlib
+
+    ihdr = bytearray(png[12:29])                  # type + 13 bytes of data
+    ihdr[-1] = 1
+    return png[:12] + bytes(ihdr) + struct.pack(">I", zlib.crc32(bytes(ihdr))) + png[33:]
+
+
+def test_png_stream_is_what_weasyprint_would_embed():
+    """An 8-bit RGB or grey PNG's data as it is: the very bytes WeasyPrint's own decoding and
+    encoding gives for a PNG Pillow wrote with its defaults. Any other PNG is left to WeasyPrint."""
+    from weasyprint.images import RasterImage
+
+    from pipeline.report.pdf import png_stream
+
+    for mode in ("RGB", "L"):
+        data = _png(mode)
+        assert png_stream(Image.open(io.BytesIO(data))) == RasterImage._get_png_data(Image.open(io.BytesIO(data)))
+    for data in (_png("RGBA"), _png("P"), _png("I;16"), _png("RGB", transparency=(30, 120, 50)),
+                 _interlaced(_png("RGB")), _png("RGB")[:60]):   # alpha, palette, 16-bit, tRNS, interlaced, truncated
+        assert png_stream(Image.open(io.BytesIO(data))) is None
+
+
+def test_pdf_takes_the_charts_data_as_it_is_and_the_same_bytes_come_out(reports, tmp_path, monkeypatch):
+    """Writing the week's PDF again takes every chart's PNG data as it is, and gives the same file
+    as WeasyPrint decoding and encoding them itself; WeasyPrint is left as it was."""
+    import contextlib
+
+    from weasyprint.images import RasterImage
+
+    from pipeline.report import pdf
+
+    folder = reports["week_zh"][0]
+    original = RasterImage.__dict__["_get_png_data"]
+    taken = []
+    real_stream = pdf.png_stream
+    monkeypatch.setattr(pdf, "png_stream", lambda image: taken.append(real_stream(image)) or taken[-1])
+    pdf.write_pdf(folder / "report.html", "zh", tmp_path / "passed.pdf")
+    assert len(taken) == len(list((folder / "charts").glob("*.png"))) and None not in taken
+    assert RasterImage.__dict__["_get_png_data"] is original
+    monkeypatch.setattr(pdf, "_png_streams_as_they_are", contextlib.nullcontext)
+    pdf.write_pdf(folder / "report.html", "zh", tmp_path / "encoded.pdf")
+    assert (tmp_path / "passed.pdf").read_bytes() == (tmp_path / "encoded.pdf").read_bytes()
+    assert (tmp_path / "passed.pdf").read_bytes() == (folder / "report.pdf").read_bytes()
+
+
 _NETWORK_EVENTS = {"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"}
 _watch: list[list] = []
 
@@ -244,9 +319,9 @@ def test_the_placeholders_have_the_size_resvg_gives_each_chart(reports):
         assert rasterised_header(png.with_suffix(".svg"), PNG_DPI) == header, png
         with Image.open(io.BytesIO(placeholder_png(png.stem, header))) as im:
             im.load()
-            assert (im.size, im.mode) == (header[:2], "RGBA")
+            assert (im.size, im.mode) == (header[:2], "RGB")
     # two charts of one size are two images for WeasyPrint's cache (it keys them by URL)
-    assert placeholder_png("a", (10, 5, 8, 6)) != placeholder_png("b", (10, 5, 8, 6))
+    assert placeholder_png("a", (10, 5, 8, 2)) != placeholder_png("b", (10, 5, 8, 2))
 
 
 def test_a_png_of_another_size_than_its_placeholder_has_the_pdf_laid_out_again(reports, tmp_path, monkeypatch,
@@ -255,7 +330,7 @@ def test_a_png_of_another_size_than_its_placeholder_has_the_pdf_laid_out_again(r
 
     folder = reports["week_zh"][0]
     copy = _without_documents(folder, tmp_path)
-    monkeypatch.setattr(pdf_module, "rasterised_header", lambda svg, dpi: (300, 100, 8, 6))
+    monkeypatch.setattr(pdf_module, "rasterised_header", lambda svg, dpi: (300, 100, 8, 2))
     with caplog.at_level("WARNING", logger="pipeline.report.pdf"):
         _, _, errors = _side_by_side(copy, "t2")
     assert errors == [None, None]

@@ -17,7 +17,8 @@ page's own CSS:
   PDF's time (a weekly report: 10.2 s with vector charts, 4.5 s with PNGs). At 150 dpi a
   full-width chart prints at ~210 dpi on A4. The page is laid out with a blank placeholder of
   each PNG's size and the PNG drawn in its place, so the layout need not wait for the charts
-  to be rasterised (:func:`write_pdf`). A chart without its PNG stays a vector drawing;
+  to be rasterised (:func:`write_pdf`). A chart's PNG is 8-bit RGB, and its data goes into
+  the PDF as it is (:func:`png_stream`). A chart without its PNG stays a vector drawing;
 - offline: the URL fetcher only accepts ``data:`` URLs, so nothing is ever fetched.
 
 Output is deterministic (no date in the metadata), like every other file of the report.
@@ -31,7 +32,8 @@ import math
 import re
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -170,15 +172,15 @@ def _f32(value: float) -> float:
 
 
 def rasterised_header(svg: Path, dpi: int) -> PngHeader | None:
-    """The header of the PNG resvg makes of chart ``svg`` at ``dpi`` (documents.py): 8-bit
-    RGBA, its size in pt at ``dpi`` computed as resvg does, in 32-bit floats (a height of
-    333.36 pt at 150 dpi is 694.49994 px there, 694.5 in 64 bits), rounded half up. None if the
-    SVG gives no size in pt."""
+    """The header of the PNG documents.py makes of chart ``svg`` at ``dpi``: 8-bit RGB, the
+    size of resvg's drawing: the SVG's size in pt at ``dpi`` computed as resvg does, in 32-bit
+    floats (a height of 333.36 pt at 150 dpi is 694.49994 px there, 694.5 in 64 bits), rounded
+    half up. None if the SVG gives no size in pt."""
     m = _SVG_SIZE.search(svg.read_text(encoding="utf-8")[:4000])
     if m is None:
         return None
     width, height = (math.floor(_f32(_f32(_f32(float(v)) * dpi) / 72) + 0.5) for v in m.groups())
-    return width, height, 8, 6
+    return width, height, 8, 2
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
@@ -234,6 +236,57 @@ def _swap_in_pngs(cache: dict, placeholders: dict[str, str], headers: dict[str, 
     return True
 
 
+def png_stream(image) -> bytes | None:
+    """The image data of a PNG file opened by Pillow (``image``, not loaded yet) as a PDF embeds
+    it: its IDAT chunks joined (one zlib stream of PNG-filtered rows, which the PDF's
+    FlateDecode with PNG predictors reads as they are). None unless the PNG is 8-bit RGB or
+    grey, not interlaced and without a transparent colour: only those rows are what a PDF
+    image of that colour space holds.
+
+    WeasyPrint (70.0) gets this stream by decoding the file and encoding it again with Pillow's
+    defaults; for a PNG Pillow wrote with its defaults (documents.as_rgb) those are these very
+    bytes (tests/test_outputs.py)."""
+    fp = getattr(image, "fp", None)
+    tile = getattr(image, "tile", None)
+    if (image.format != "PNG" or image.mode not in ("RGB", "L") or image.info.get("interlace")
+            or "transparency" in image.info or not tile or tile[0][3] != image.mode
+            or not hasattr(fp, "getvalue")):
+        return None
+    data = fp.getvalue()
+    chunks, pos = [], len(_PNG_SIGNATURE)          # then chunks: length, type, data, CRC
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IDAT":
+            chunks.append(data[pos + 8:pos + 8 + length])
+        elif kind == b"IEND":
+            return b"".join(chunks) or None
+        pos += 12 + length
+    return None                                    # truncated: let WeasyPrint read it (and say so)
+
+
+@contextmanager
+def _png_streams_as_they_are() -> Iterator[None]:
+    """While writing a PDF, WeasyPrint takes an 8-bit RGB or grey PNG's data as it is
+    (:func:`png_stream`) instead of decoding and encoding it again; any other image as before.
+    A WeasyPrint without the function this replaces is left alone (it would only be slower)."""
+    from weasyprint.images import RasterImage
+
+    original = RasterImage.__dict__.get("_get_png_data")
+    if not isinstance(original, staticmethod):
+        yield
+        return
+
+    def png_data(pillow_image):
+        stream = png_stream(pillow_image)
+        return stream if stream is not None else original.__func__(pillow_image)
+
+    RasterImage._get_png_data = staticmethod(png_data)
+    try:
+        yield
+    finally:
+        RasterImage._get_png_data = original
+
+
 def write_pdf(html_path: Path, language: str = "zh", pdf_path: Path | None = None,
               pngs_coming: Callable[[], None] | None = None) -> dict[str, Path]:
     """Render ``html_path`` (report.html) to ``report.pdf`` beside it; return {"pdf": path}.
@@ -271,6 +324,7 @@ def write_pdf(html_path: Path, language: str = "zh", pdf_path: Path | None = Non
                 for name in chart_headers(page, chart_dir, False, PNG_DPI)}
         document = lay_out(pngs, {})
     tmp = pdf_path.with_name(pdf_path.name + ".tmp")
-    document.write_pdf(tmp)
+    with _png_streams_as_they_are():
+        document.write_pdf(tmp)
     tmp.replace(pdf_path)
     return {"pdf": pdf_path}
