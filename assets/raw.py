@@ -1,4 +1,5 @@
-"""Raw layer: one asset per configured source, loading its exports as-is into ``raw.*``.
+"""Raw layer: one asset per configured source, loading its exports as-is into ``raw.*`` (all made
+by one step, see :func:`build_raw_assets`).
 
 Exports cover arbitrary, overlapping date ranges, so the raw layer is file-based, not
 partitioned: each run loads the export units not loaded before (by content hash), and
@@ -9,7 +10,7 @@ reloading the same export adds nothing. Rows breaking a rule go to ``raw.quarant
 import dagster as dg
 
 from pipeline.config import CommunityConfig, SourceConfig
-from pipeline.ingest.loader import ingest_source
+from pipeline.ingest.loader import SourceIngestResult, ingest_sources
 from pipeline.resources import CommunityConfigResource, WarehouseResource
 
 
@@ -20,8 +21,8 @@ def raw_asset_key(source: SourceConfig) -> dg.AssetKey:
     return dg.AssetKey(["raw", source.name])
 
 
-def build_raw_asset(source: SourceConfig) -> dg.AssetsDefinition:
-    @dg.asset(
+def raw_asset_spec(source: SourceConfig) -> dg.AssetSpec:
+    return dg.AssetSpec(
         key=raw_asset_key(source),
         group_name=f"raw_{source.name}",
         kinds={"duckdb", source.platform},
@@ -31,33 +32,48 @@ def build_raw_asset(source: SourceConfig) -> dg.AssetsDefinition:
                      f"(source `{source.name}`), loaded as-is into raw.messages/users/reactions/"
                      f"membership_events with its file and place; rule breakers in raw.quarantine."),
         automation_condition=dg.AutomationCondition.on_cron("0 6 * * *"),
-        pool="duckdb",
     )
-    def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-             community: CommunityConfigResource) -> dg.MaterializeResult:
-        config: CommunityConfig = community.load()
-        current = next((s for s in config.sources if s.name == source.name), source)
-        with warehouse.get_connection() as conn:
-            result = ingest_source(conn, config, current)
-            ledger = conn.execute(
-                """select file_path, status, rows_read, rows_loaded, rows_quarantined, coalesce(error, '') as error
-                   from raw.files where source = $s order by file_seq""", {"s": source.name}).df()
-            totals = conn.execute(
-                "select count(*) from raw.messages where source = $s", {"s": source.name}).fetchone()[0]
-        for unit in result.failed:
-            context.log.error(unit.error)
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": int(totals),
-            "exports_loaded": result.count("loaded"),
-            "exports_skipped_already_loaded": result.count("skipped"),
-            "exports_failed": result.count("failed"),
-            "errors": dg.MetadataValue.json([u.error for u in result.failed]),
-            "ledger": dg.MetadataValue.md(ledger.to_markdown(index=False) if len(ledger) else "(no exports)"),
-            # the rows this run loaded (file_seq >= it): what the source's GX checks validate
-            **({FIRST_FILE_SEQ: result.first_seq} if result.first_seq is not None else {}),
-        })
 
-    return _raw
+
+def build_raw_assets(sources: tuple[SourceConfig, ...]) -> list[dg.AssetsDefinition]:
+    """One asset per source (raw/<source>), all made by one step: the sources a run selects load
+    side by side when their new exports are small (pipeline.ingest.loader.ingest_sources: a daily
+    update), each materialized with its own metadata. Any subset can be materialized (the
+    landing sensor asks for the sources whose folders changed)."""
+    if not sources:
+        return []
+
+    @dg.multi_asset(name="raw_sources", specs=[raw_asset_spec(s) for s in sources], can_subset=True, pool="duckdb")
+    def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, community: CommunityConfigResource):
+        config: CommunityConfig = community.load()
+        current = {s.name: s for s in config.sources}
+        selected = [current.get(s.name, s) for s in sources if raw_asset_key(s) in context.selected_asset_keys]
+        with warehouse.get_connection() as conn:
+            results = ingest_sources(conn, config, selected)
+            for source, result in zip(selected, results):
+                yield _materialization(context, conn, source, result)
+
+    return [_raw]
+
+
+def _materialization(context: dg.AssetExecutionContext, conn, source: SourceConfig,
+                     result: SourceIngestResult) -> dg.MaterializeResult:
+    ledger = conn.execute(
+        """select file_path, status, rows_read, rows_loaded, rows_quarantined, coalesce(error, '') as error
+           from raw.files where source = $s order by file_seq""", {"s": source.name}).df()
+    totals = conn.execute("select count(*) from raw.messages where source = $s", {"s": source.name}).fetchone()[0]
+    for unit in result.failed:
+        context.log.error(unit.error)
+    return dg.MaterializeResult(asset_key=raw_asset_key(source), metadata={
+        "dagster/row_count": int(totals),
+        "exports_loaded": result.count("loaded"),
+        "exports_skipped_already_loaded": result.count("skipped"),
+        "exports_failed": result.count("failed"),
+        "errors": dg.MetadataValue.json([u.error for u in result.failed]),
+        "ledger": dg.MetadataValue.md(ledger.to_markdown(index=False) if len(ledger) else "(no exports)"),
+        # the rows this run loaded (file_seq >= it): what the source's GX checks validate
+        **({FIRST_FILE_SEQ: result.first_seq} if result.first_seq is not None else {}),
+    })
 
 
 def build_raw_checks(source: SourceConfig) -> list[dg.AssetChecksDefinition]:

@@ -20,7 +20,7 @@ from assets.business_inputs import (BUSINESS_INPUTS_KEY, build_business_inputs_a
                                     build_business_inputs_checks)
 from assets.checks import build_raw_gx_checks, build_staging_checks
 from assets.models import build_model_assets
-from assets.raw import build_raw_asset, build_raw_checks, raw_asset_key
+from assets.raw import build_raw_assets, build_raw_checks, raw_asset_key
 from assets.report import build_report_asset, build_report_documents_asset
 from pipeline.config import CommunityConfig, load_config
 from pipeline.partitions import build_partitions
@@ -40,7 +40,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "demo" / "community.yaml"
 
 def build_definitions(config: CommunityConfig) -> dg.Definitions:
     partitions = build_partitions(config)
-    raw_assets = [build_raw_asset(s) for s in config.sources] + [build_business_inputs_asset()]
+    raw_assets = [*build_raw_assets(config.sources), build_business_inputs_asset()]
     raw_checks = [c for s in config.sources for c in (*build_raw_checks(s), *build_raw_gx_checks(s, raw_asset_key(s)))]
     raw_checks += build_business_inputs_checks()
     raw_keys = raw_asset_keys(config)

@@ -378,14 +378,14 @@ def test_the_raw_stage_runs_with_the_warehouse_held_once_it_exists(tmp_path, mon
             holders.append(self)
 
     held_while_loading = []
-    load = assets.raw.ingest_source
+    load = assets.raw.ingest_sources
 
-    def recording_load(conn, config, source, *args, **kwargs):
+    def recording_load(conn, config, sources, *args, **kwargs):
         held_while_loading.append(holders[-1].conn is not None)
-        return load(conn, config, source, *args, **kwargs)
+        return load(conn, config, sources, *args, **kwargs)
 
     monkeypatch.setattr(runner, "WarehouseHeldOpen", Recording)
-    monkeypatch.setattr(assets.raw, "ingest_source", recording_load)
+    monkeypatch.setattr(assets.raw, "ingest_sources", recording_load)
     config = write_project(tmp_path)
     assert main(["run", "--config", str(config)]) == 0
     assert main(["run", "--config", str(config)]) == 0
