@@ -2,9 +2,9 @@
 
 The asset graph depends on the community config (one raw asset per source, partitions from
 the history start and time zone), so it is built by :func:`build_definitions` from a
-``CommunityConfig``. The module-level ``defs`` (what ``dagster dev -w workspace.yaml`` loads)
-uses ``$COMMUNITY_CONFIG``, else ``demo/community.yaml`` (written by ``make demo``); without
-either it shows the graph of a community with no sources.
+``CommunityConfig``. :func:`default_definitions` (what ``dagster dev -w workspace.yaml`` loads,
+through pipeline/code_location.py) uses ``$COMMUNITY_CONFIG``, else ``demo/community.yaml``
+(written by ``make demo``); without either it shows the graph of a community with no sources.
 """
 
 from __future__ import annotations
@@ -136,9 +136,10 @@ def _empty_config() -> CommunityConfig:
         duckdb_threads=2, quarantine_threshold=0.05)
 
 
-def _default_definitions() -> dg.Definitions:
+def default_definitions() -> dg.Definitions:
+    """The definitions of the project ``$COMMUNITY_CONFIG`` names, else of the demo, else of an
+    empty project. Built by the code location (pipeline/code_location.py) only: when this module
+    built them on import, every ``community-report`` command and test paid ~0.1 s for the
+    demo's graph before building its own project's."""
     path = os.environ.get("COMMUNITY_CONFIG") or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
     return build_definitions(load_config(path) if path else _empty_config())
-
-
-defs = _default_definitions()
