@@ -386,8 +386,8 @@ def render_periods(config: CommunityConfig, periods: list[Period], check_results
             return _in_process(periods, on_done, lambda period: render_report(
                 conn, config, period, report_dir(config, period), check_results=check_results, documents=documents))
     with _worker_pool(workers, initializer=_start_worker,
-                       initargs=(str(config.warehouse), worker_memory_limit(config.duckdb_memory_limit, workers),
-                                 temp_directory_for(config.warehouse))) as pool:
+                      initargs=(str(config.warehouse), worker_memory_limit(config.duckdb_memory_limit, workers),
+                                temp_directory_for(config.warehouse))) as pool:
         return _collect(periods, [pool.submit(_render_in_worker, config, period, check_results, documents)
                                   for period in periods], on_done)
 
