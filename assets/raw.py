@@ -39,7 +39,9 @@ def build_raw_assets(sources: tuple[SourceConfig, ...]) -> list[dg.AssetsDefinit
     """One asset per source (raw/<source>), all made by one step: the sources a run selects load
     side by side when their new exports are small (pipeline.ingest.loader.ingest_sources: a daily
     update), each materialized with its own metadata. Any subset can be materialized (the
-    landing sensor asks for the sources whose folders changed)."""
+    landing sensor asks for the sources whose folders changed). A source that raises (not a bad
+    export: those are recorded as failed units) fails the step, naming it, once the others are
+    loaded and materialized."""
     if not sources:
         return []
 
@@ -51,7 +53,13 @@ def build_raw_assets(sources: tuple[SourceConfig, ...]) -> list[dg.AssetsDefinit
         with warehouse.get_connection() as conn:
             results = ingest_sources(conn, config, selected)
             for source, result in zip(selected, results):
-                yield _materialization(context, conn, source, result)
+                if not isinstance(result, Exception):
+                    yield _materialization(context, conn, source, result)
+        failed = [(source, result) for source, result in zip(selected, results) if isinstance(result, Exception)]
+        if failed:
+            source, error = failed[0]
+            raise RuntimeError(f"raw source {source.name} ({source.path}) could not be loaded: {error!r}"
+                               + (f"; {len(failed) - 1} more source(s) failed too" if len(failed) > 1 else "")) from error
 
     return [_raw]
 

@@ -99,23 +99,49 @@ def test_big_loads_go_one_source_after_the_other(tmp_path, monkeypatch):
     conn.close()
 
 
-def test_a_source_that_fails_is_raised_once_the_others_have_loaded(tmp_path, monkeypatch):
-    config = load_config(_project(tmp_path))
+def _failing_discord(monkeypatch, side_by_side: bool) -> None:
+    """Discord's load raises (after the three loads have started, when side by side)."""
     barrier, real = threading.Barrier(3, timeout=30), loader._load_plan
 
     def load(conn, cfg, plan, now):
-        barrier.wait()
+        if side_by_side:
+            barrier.wait()
         if plan.source.name == "discord":
             raise OSError("disk full")
         return real(conn, cfg, plan, now)
 
     monkeypatch.setattr(loader, "_load_plan", load)
+
+
+@pytest.mark.parametrize("side_by_side", [True, False])
+def test_a_source_that_fails_is_returned_and_the_others_load(tmp_path, monkeypatch, side_by_side):
+    config = load_config(_project(tmp_path))
+    if not side_by_side:
+        monkeypatch.setattr(loader, "SIDE_BY_SIDE_SOURCE_BYTES", 1000)
+    _failing_discord(monkeypatch, side_by_side)
     conn = connect(config.warehouse)
-    with pytest.raises(OSError, match="disk full"):
-        loader.ingest_sources(conn, config, list(config.sources), now=NOW)
+    slack, discord, tg = loader.ingest_sources(conn, config, list(config.sources), now=NOW)
+    assert isinstance(discord, OSError) and str(discord) == "disk full"
+    assert slack.count("loaded") == 1 and tg.count("loaded") == 1
     assert conn.execute("select source, count(*) from raw.files group by 1 order by 1").fetchall() == [
         ("slack_main", 1), ("tg", 1)]
     conn.close()
+
+
+def test_the_raw_step_fails_naming_the_source_after_materializing_the_others(tmp_path, monkeypatch):
+    from pipeline.definitions import build_definitions
+
+    config = load_config(_project(tmp_path))
+    _failing_discord(monkeypatch, True)
+    defs = build_definitions(config)
+    result = dg.materialize(list(defs.assets), selection=[dg.AssetKey(["raw", s.name]) for s in config.sources],
+                            resources=defs.resources, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    assert sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()) == [
+        "raw/slack_main", "raw/tg"]
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.to_string()
+    assert "raw source discord" in message and "disk full" in message
 
 
 def test_the_raw_step_materializes_the_sources_it_is_asked_for(tmp_path):

@@ -194,8 +194,9 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
 
 
 def ingest_sources(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sources: list[SourceConfig],
-                   now: datetime | None = None) -> list[SourceIngestResult]:
-    """:func:`ingest_source` of each of ``sources`` (in that order), their results in that order.
+                   now: datetime | None = None) -> list[SourceIngestResult | Exception]:
+    """:func:`ingest_source` of each of ``sources`` (in that order): their results in that order,
+    or the error a source raised (the other sources load all the same).
 
     The sources are planned one after the other, so their units get the export numbers they
     would get loaded one source after the other; then, when the new units are small
@@ -205,27 +206,30 @@ def ingest_sources(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sou
     benchmark's year, 1.0 s side by side). Every source writes only its own rows, and DuckDB
     runs the connections' transactions at once. Bigger loads (a backfill) go one source after
     the other as before: their own two lanes keep both cores busy, and more transactions open
-    at once would keep DuckDB from checkpointing the growing WAL. An error of one source is
-    raised once every source has ended."""
+    at once would keep DuckDB from checkpointing the growing WAL. A bad export never raises
+    (its unit is recorded as failed); an error here is anything else (a full disk, a bug)."""
     now = now or datetime.now(timezone.utc)
     _prepare_raw_tables(conn)
     plans, seq = [], _next_seq(conn)
     for source in sources:
         plans.append(_plan_source(conn, source, seq))
         seq = max(seq, plans[-1].next_seq)
-    if len(plans) < 2 or sum(p.new_bytes for p in plans) > SIDE_BY_SIDE_SOURCE_BYTES:
-        return [_load_plan(conn, config, plan, now) for plan in plans]
 
-    def load(plan: _SourcePlan) -> SourceIngestResult:
-        cursor = conn.cursor()
+    def load(plan: _SourcePlan, side_by_side: bool) -> SourceIngestResult | Exception:
+        cursor = conn.cursor() if side_by_side else conn
         try:
             return _load_plan(cursor, config, plan, now)
+        except Exception as exc:  # noqa: BLE001 - returned: the other sources go on
+            return exc
         finally:
-            cursor.close()
+            if side_by_side:
+                cursor.close()
 
+    if len(plans) < 2 or sum(p.new_bytes for p in plans) > SIDE_BY_SIDE_SOURCE_BYTES:
+        return [load(plan, False) for plan in plans]
     with ThreadPoolExecutor(len(plans)) as pool:
-        futures = [pool.submit(load, plan) for plan in plans]
-    return [future.result() for future in futures]      # raises the first source's error, if any
+        futures = [pool.submit(load, plan, True) for plan in plans]
+    return [future.result() for future in futures]
 
 
 # New units of several sources up to this size in all load side by side (see ingest_sources).
