@@ -276,7 +276,7 @@ def _load_plan(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, plan: _
                now: datetime) -> SourceIngestResult:
     """Load the units of ``plan`` (its two lanes side by side), then fold the user listings."""
     result, source = plan.result, plan.source
-    if not plan.outcomes and result.units:          # the source folder is missing
+    if not plan.outcomes:                           # no unit (or no folder: its failure is in result)
         return result
     algorithm = hash_algorithm(conn)
 
