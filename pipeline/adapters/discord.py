@@ -178,7 +178,7 @@ def _defer_messages(ctx: LoadContext, prov: str, params: dict) -> None:
                        and coalesce(reference.type, 'Default') <> 'Forward' as is_reply_ref
             from _dce_messages
         )
-        select {prov}, 'messages[' || i || ']' as location,
+        select {prov}, concat('messages[', i, ']') as location,
                id as message_id, $channel_id as channel_id, $channel_name as channel_name,
                author.id as author_id,
                coalesce(author.nickname, author.name) as author_name,
@@ -227,13 +227,13 @@ def _reactions_and_users(ctx: LoadContext, prov: str, params: dict) -> None:
     # no candidate copy of ~0.7M rows): known reactors, one row each; plus one row with reactor
     # NULL for the reactors beyond those listed (or all of them when users[] is missing).
     ctx.defer_candidates("reactions", f"""
-        select {prov}, 'messages[' || i || '].reactions[' || j || ']' as location,
+        select {prov}, concat('messages[', i, '].reactions[', j, ']') as location,
                message_id, u.id as reactor_id, {reaction} as reaction, 1 as reaction_count,
                null as raw_time, null as reacted_at
         from (select i, j, message_id, r, unnest(r.users) as u from _dce_reactions where len(r.users) > 0)
         where u.id is not null
         union all by name
-        select {prov}, 'messages[' || i || '].reactions[' || j || ']' as location,
+        select {prov}, concat('messages[', i, '].reactions[', j, ']') as location,
                message_id, null as reactor_id, {reaction} as reaction,
                try_cast(r.count as bigint) - known as reaction_count,
                null as raw_time, null as reacted_at
