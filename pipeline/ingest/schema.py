@@ -163,10 +163,29 @@ RAW_DDL = [
     )
     """,
 ]
+# Columns of raw.* stored with ZSTD instead of DuckDB's automatic choice (dictionary + FSST for
+# text): values unique per row (places, ids, times as written), which no dictionary shortens.
+# On a 1.24M-message Telegram export, writing raw.messages 0.94 -> 0.79 s and its blocks
+# 212 -> 153; raw.reactions 0.46 -> 0.32 s, 83 -> 38 blocks; scanning and grouping them as fast.
+# Free text stays automatic: scanning ZSTD text measured ~3x slower.
+ZSTD_COLUMNS = {
+    "messages": ("location", "message_id", "raw_time"),
+    "reactions": ("location", "message_id", "raw_time"),
+}
+
+
+def _with_compression(columns: str, zstd: tuple[str, ...]) -> str:
+    """A column list with ``USING COMPRESSION zstd`` after the VARCHAR type of ``zstd``'s columns."""
+    for name in zstd:
+        columns, n = re.subn(rf"^(\s*{name} VARCHAR)\b", r"\1 USING COMPRESSION zstd", columns, flags=re.M)
+        if n != 1:
+            raise ValueError(f"ZSTD_COLUMNS names {name!r}, which is not one VARCHAR column of the table")
+    return columns
+
+
 for _entity, _cols in CANDIDATE_COLUMNS.items():
-    RAW_DDL.append(
-        f"create table if not exists raw.{_entity} ({_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols})"
-    )
+    _all = _with_compression(f"{_PROVENANCE}, {_RAW_EXTRA[_entity]} {_cols}", ZSTD_COLUMNS.get(_entity, ()))
+    RAW_DDL.append(f"create table if not exists raw.{_entity} ({_all})")
 
 
 def column_names(columns: str) -> list[str]:
