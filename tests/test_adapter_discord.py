@@ -525,6 +525,57 @@ def test_small_units_load_beside_the_big_ones_with_the_same_result(tmp_path, mon
     conn.close()
 
 
+def test_new_versions_of_exports_in_both_lanes_replace_the_old_ones(tmp_path, monkeypatch):
+    """A new version of an export at the same path replaces the old one, and its transaction
+    also moves other exports' rows of the users the old version listed (user_repeats.py). When
+    big and small units of a source are all new versions (DiscordChatExporter run again into
+    the same folder), two lanes did that for the same users at once and one unit failed with
+    DuckDB's "Conflict on tuple deletion", reported as an unreadable export. Such a source now
+    loads one unit after another: every unit loads, and the warehouse is exactly the one a
+    single lane gives."""
+    import threading
+
+    from pipeline.ingest import loader
+
+    threads: dict[str, set] = {}
+    real_load_unit = loader._load_unit
+
+    def spy(conn, config, source, adapter, unit, rel, *args):
+        threads.setdefault(config.warehouse.parent.parent.name, set()).add(threading.get_ident())
+        return real_load_unit(conn, config, source, adapter, unit, rel, *args)
+
+    def reexported(name: str, small_unit_bytes: int):
+        monkeypatch.setattr(loader, "SMALL_UNIT_BYTES", small_unit_bytes)
+        root = tmp_path / name
+        root.mkdir()
+        landing = _project(root)
+        _copy_all_samples(landing)
+        _, conn, first = _ingest(root)
+        assert {u.status for u in first.units} == {"loaded"}
+        for path in landing.rglob("*.json"):            # a new version of each, same rows
+            with path.open("ab") as fh:
+                fh.write(b"\n")
+        monkeypatch.setattr(loader, "_load_unit", spy)
+        _, conn, second = _ingest(root, conn)
+        monkeypatch.setattr(loader, "_load_unit", real_load_unit)
+        snapshot = {t: _rows(conn, f"select * from raw.{t} order by all")
+                    for t in (*TABLES, "user_repeats")}
+        conn.close()
+        return first, second, snapshot
+
+    _, one_second, one_lane = reexported("one_lane", 0)
+    first, second, two_lanes = reexported("two_lanes", 10_000)
+    sizes = [(tmp_path / "two_lanes" / "landing" / u.file_path).stat().st_size for u in first.units]
+    assert min(sizes) <= 10_000 < max(sizes)            # the first load did use both lanes
+    assert len(threads["two_lanes"]) == 1               # the new versions loaded in one
+    assert sorted((u.file_path, u.status) for u in second.units) == sorted((u.file_path, "loaded") for u in first.units)
+    assert two_lanes == one_lane
+    assert [(u.file_path, u.rows_read) for u in second.units] == [(u.file_path, u.rows_read) for u in one_second.units]
+    # every export is there once, in its new version only
+    assert len(two_lanes["files"]) == len(first.units)
+    assert {row[7] for row in two_lanes["files"]} == {"loaded"}
+
+
 def test_a_unit_is_hashed_again_only_when_its_size_or_time_changed(tmp_path, monkeypatch):
     """The ledger remembers each unit's hash with its size and modification time: an unchanged
     unit is skipped without being read, a touched one is read and hashed again (and skipped: the

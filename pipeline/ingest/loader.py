@@ -170,6 +170,7 @@ class _SourcePlan:
     small: list = field(default_factory=list)
     new_bytes: int = 0
     next_seq: int = 0                 # the number after its units'
+    replaces: bool = False            # a unit is a new version of an export the ledger knows
 
 
 def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, source: SourceConfig,
@@ -182,7 +183,11 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, sour
     (parsing, writing), while a small one (a DiscordChatExporter thread file) is ~40 statements
     over a few rows on one core (~70 ms; 178 of them in the benchmark's year), so the small ones
     fill the idle core instead of following the big ones. Each lane loads its units in order,
-    each unit in its own transaction as before; every unit touches only its own rows.
+    each unit in its own transaction as before; every unit touches only its own rows. Not when
+    a unit replaces an export the ledger knows (a new version at the same path, or a retry of
+    one that failed): its transaction also moves other exports' user rows of the users the
+    old version listed (:func:`pipeline.ingest.user_repeats.hand_on_deleted`), and two lanes
+    doing that for the same user would conflict; such a source's units load one after another.
     ``file_seq`` (which export is newer: staging's tie-break) is given in the order of the units
     before either lane starts, so it does not depend on which lane finishes first. Two units
     with the same content have the same size, so they are in the same lane, where the second is
@@ -256,6 +261,8 @@ def _plan_source(conn: duckdb.DuckDBPyConnection, source: SourceConfig, first_se
     plan.outcomes = [None] * len(units)
     seq = result.first_seq = first_seq
     remembered, loaded = known_file_ids(conn, source.name), _loaded_file_ids(conn, source.name)
+    ledger_paths = {path for (path,) in conn.execute("select file_path from raw.files where source = $s",
+                                                      {"s": source.name}).fetchall()}
     for i, unit in enumerate(units):
         rel = str(unit.relative_to(source.path)) if unit != source.path else unit.name
         signature, file_id = remembered.get(rel, (None, None))
@@ -266,6 +273,7 @@ def _plan_source(conn: duckdb.DuckDBPyConnection, source: SourceConfig, first_se
             continue
         size = _unit_size(unit)
         plan.new_bytes += size
+        plan.replaces = plan.replaces or rel in ledger_paths
         (plan.small if size <= SMALL_UNIT_BYTES else plan.big).append((i, unit, rel, file_id, seq))
         seq += 1
     plan.next_seq = seq
@@ -285,10 +293,10 @@ def _load_plan(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, plan: _
             plan.outcomes[i] = _load_new_unit(lane_conn, config, source, plan.adapter, unit, rel, file_id, unit_seq,
                                               now, algorithm)
 
-    if plan.big and plan.small:
+    if plan.big and plan.small and not plan.replaces:
         side_by_side(conn, lambda c: load_lane(c, plan.big), lambda c: load_lane(c, plan.small))
-    else:
-        load_lane(conn, plan.big or plan.small)
+    else:                                           # in the order of the units
+        load_lane(conn, sorted(plan.big + plan.small, key=lambda entry: entry[0]))
     result.units = [u for u in plan.outcomes if u is not None]
     if result.count("loaded"):
         fold_repeats(conn, source.name, result.first_seq)
