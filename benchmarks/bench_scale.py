@@ -12,8 +12,8 @@ members, ~10.9M messages over a year; Slack zips, DiscordChatExporter JSON, Tele
                  (``pipeline.ingest.loader.ingest_source``: hash, adapter, row rules, quarantine,
                  raw insert) into an empty warehouse; beside it the obvious pandas approach on the
                  same file (``json.load`` + ``pandas.json_normalize`` + group-bys), as a ratio.
-                 With ``--repeat N`` the two sides alternate N times and each side's fastest run
-                 counts (every run is kept in ``all_seconds``).
+                 The two sides alternate ``--repeat N`` times (default 2) and each side's fastest
+                 run counts (every run is kept in ``all_seconds``).
 ``backfill``     ``community-report run`` on an empty project: every asset for the whole year
                  (raw, staging, intermediate, marts, every weekly and monthly report), wall time,
                  per-stage times, peak RSS of the whole process tree, and the share of wall time
@@ -957,8 +957,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=default_data, help="the large sample (generated when missing)")
     ap.add_argument("--work", type=Path, default=None, help="warehouses built during the benchmark")
     ap.add_argument("--phases", default="generate,ingest,backfill,incremental,demo")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="incremental runs per scenario, and ingest runs per platform of each side (the fastest counts)")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="incremental runs per scenario, and ingest runs per platform of each side (the fastest "
+                         "counts; default 2: one run of a few seconds is mostly the VM's minute-to-minute noise)")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison (it needs ~4 GB per 1M messages)")
     from pipeline.report.batch import DOCUMENT_CHOICES
 
