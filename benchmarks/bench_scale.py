@@ -232,6 +232,7 @@ STAGE_RE = re.compile(r"✓ (.*) \((\d+(?:\.\d+)?) s\)")
 
 
 def stage_times(output: str) -> list[dict]:
+    """The stages a ``community-report run`` logged as done (pipeline.runner.stage_done_line)."""
     return [{"stage": m.group(1), "seconds": float(m.group(2))} for m in STAGE_RE.finditer(output)]
 
 
@@ -360,12 +361,6 @@ def sample_summary(data: Path) -> dict:
 # ============================================================================================
 # phase: ingest throughput vs pandas
 # ============================================================================================
-
-def _count_units(data: Path) -> list[dict]:
-    """Messages per export unit, read from the backfill warehouse's ledger if there is one,
-    else estimated from the file size."""
-    return []
-
 
 INGEST_CHILD = r"""
 import json, sys, time

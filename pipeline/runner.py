@@ -199,6 +199,12 @@ class WarehouseHeldOpen:
             self.conn = None
 
 
+def stage_done_line(label: str, seconds: float) -> str:
+    """The line a run logs when one of its stages is done (benchmarks/bench_scale.py reads the
+    stages' times back from it)."""
+    return f"  ✓ {label} ({seconds:.1f} s)"
+
+
 def local_today(timezone: str, now: datetime | None = None) -> date:
     """Today in the community's time zone ``timezone`` (``now``: an aware instant, default the clock's).
 
@@ -252,7 +258,7 @@ def run_all(config: CommunityConfig, date_from: date | None = None, date_to: dat
         if not result.success:
             raise RuntimeError(f"run failed at stage {label}; see the Dagster UI (dagster dev -w workspace.yaml) "
                                f"or the log above")
-        log(f"  ✓ {label} ({time.monotonic() - t0:.1f} s)")
+        log(stage_done_line(label, time.monotonic() - t0))
 
     held = WarehouseHeldOpen(config)
     with SharedWorkers(config) as workers:
