@@ -133,9 +133,11 @@ def known_file_ids(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, tu
         "select file_path, signature, file_id from raw.file_hashes where source = $s", {"s": source}).fetchall()}
 
 
-def _loaded_file_ids(conn: duckdb.DuckDBPyConnection, source: str) -> set[str]:
-    return {r[0] for r in conn.execute("select file_id from raw.files where source = $s and status = 'loaded'",
-                                       {"s": source}).fetchall()}
+def _ledger(conn: duckdb.DuckDBPyConnection, source: str) -> tuple[set[str], set[str]]:
+    """The source's ledger in one query: the content ids of its loaded units, and the paths of
+    every unit it records (loaded or failed)."""
+    rows = conn.execute("select file_id, file_path, status from raw.files where source = $s", {"s": source}).fetchall()
+    return {file_id for file_id, _, status in rows if status == "loaded"}, {path for _, path, _ in rows}
 
 
 def remember_file_id(conn: duckdb.DuckDBPyConnection, source: str, rel: str, unit: Path, file_id: str) -> None:
@@ -260,9 +262,8 @@ def _plan_source(conn: duckdb.DuckDBPyConnection, source: SourceConfig, first_se
     units = adapter.find_exports(source.path)
     plan.outcomes = [None] * len(units)
     seq = result.first_seq = first_seq
-    remembered, loaded = known_file_ids(conn, source.name), _loaded_file_ids(conn, source.name)
-    ledger_paths = {path for (path,) in conn.execute("select file_path from raw.files where source = $s",
-                                                      {"s": source.name}).fetchall()}
+    remembered = known_file_ids(conn, source.name)
+    loaded, ledger_paths = _ledger(conn, source.name)
     for i, unit in enumerate(units):
         rel = str(unit.relative_to(source.path)) if unit != source.path else unit.name
         signature, file_id = remembered.get(rel, (None, None))
