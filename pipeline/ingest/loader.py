@@ -283,7 +283,8 @@ def _plan_source(conn: duckdb.DuckDBPyConnection, source: SourceConfig, first_se
 
 def _load_plan(conn: duckdb.DuckDBPyConnection, config: CommunityConfig, plan: _SourcePlan,
                now: datetime) -> SourceIngestResult:
-    """Load the units of ``plan`` (its two lanes side by side), then fold the user listings."""
+    """Load the units of ``plan`` (its two lanes side by side; one after another when it
+    replaces an export the ledger knows, see :func:`ingest_source`), then fold the user listings."""
     result, source = plan.result, plan.source
     if not plan.outcomes:                           # no unit (or no folder: its failure is in result)
         return result
